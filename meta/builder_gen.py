@@ -59,6 +59,7 @@ def builder_methods(spec: IRSpec) -> list[BuilderMethod]:
 def _method(op: OpcodeSpec, spec: IRSpec) -> BuilderMethod:
     ctrl, needs_ty = _ctrl_expr(op, spec)
     fmt = op.format
+    opconst = f"_ops.{op.name.upper()}"
     operand_names = [n for n, _ in op.operands]
     params: list[str] = ["ty: Type"] if needs_ty else []
     imm = aux = dests = "None"
@@ -82,15 +83,18 @@ def _method(op: OpcodeSpec, spec: IRSpec) -> BuilderMethod:
     elif fmt in ("BinaryImm8", "TernaryImm8"):
         params += vals + ["lane: int"]
         imm = "lane"
+    elif fmt == "BinaryImm64":
+        params += vals + ["imm: int"]
+        imm = "imm & 0xFFFF_FFFF_FFFF_FFFF"
     elif fmt == "Shuffle":
         params += vals + ["mask: int"]
         imm = "mask"
     elif fmt == "IntCompare":
         params += ["cond: str | int"] + vals
-        imm = "self._enum_index(_ops.INTCC, cond)"
+        imm = f"self._enum_index({opconst}, _ops.INTCC, cond)"
     elif fmt == "FloatCompare":
         params += ["cond: str | int"] + vals
-        imm = "self._enum_index(_ops.FLOATCC, cond)"
+        imm = f"self._enum_index({opconst}, _ops.FLOATCC, cond)"
     elif fmt == "Jump":
         params += ["block: int", "args: Sequence[Value] = ()"]
         dests = "[BlockCall(block, list(args))]"
@@ -98,8 +102,8 @@ def _method(op: OpcodeSpec, spec: IRSpec) -> BuilderMethod:
         params += vals + ["then_block: int", "then_args: Sequence[Value]", "else_block: int", "else_args: Sequence[Value]"]
         dests = "[BlockCall(then_block, list(then_args)), BlockCall(else_block, list(else_args))]"
     elif fmt == "BranchTable":
-        params += vals + ["default: int", "table: Sequence[int]"]
-        dests = "[BlockCall(default), *(BlockCall(b) for b in table)]"
+        params += vals + ["default: BlockTarget", "table: Sequence[BlockTarget]"]
+        dests = "[self._block_call(default), *(self._block_call(b) for b in table)]"
     elif fmt == "MultiAry":
         params += [f"*{op.varargs}: Value"]
         args = f"list({op.varargs})"
@@ -112,7 +116,16 @@ def _method(op: OpcodeSpec, spec: IRSpec) -> BuilderMethod:
         aux = "sig_ref"
         args = f"[{operand_names[0]}, *{op.varargs}]"
     elif fmt == "TryCall":
-        params += ["func_ref: int", f"{op.varargs}: Sequence[Value]", "sig_ref: int", "destinations: Sequence[BlockCall]"]
+        # destinations: the normal-return block, then one handler block per tag
+        # (a tag number, or None for ``default``).
+        params += [
+            "func_ref: int",
+            f"{op.varargs}: Sequence[Value]",
+            "sig_ref: int",
+            "destinations: Sequence[BlockCall]",
+            "tags: Sequence[int | None] = ()",
+        ]
+        imm = "tuple(tags)"
         aux = "(func_ref, sig_ref)"
         args = f"list({op.varargs})"
         dests = "list(destinations)"
@@ -121,16 +134,16 @@ def _method(op: OpcodeSpec, spec: IRSpec) -> BuilderMethod:
         aux = "func_ref"
     elif fmt == "Load":
         params += ["flags: MemFlags | str"] + vals + ["offset: int = 0"]
-        imm, aux = "offset", "self._memflags(flags)"
+        imm, aux = "offset", f"self._memflags({opconst}, flags)"
     elif fmt == "Store":
         params += ["flags: MemFlags | str"] + vals + ["offset: int = 0"]
-        imm, aux = "offset", "self._memflags(flags)"
+        imm, aux = "offset", f"self._memflags({opconst}, flags)"
     elif fmt in ("LoadNoOffset", "StoreNoOffset", "AtomicCas"):
         params += ["flags: MemFlags | str"] + vals
-        aux = "self._memflags(flags)"
+        aux = f"self._memflags({opconst}, flags)"
     elif fmt == "AtomicRmw":
         params += ["flags: MemFlags | str", "op: str | int"] + vals
-        imm, aux = "self._enum_index(_ops.ATOMICRMWOP, op)", "self._memflags(flags)"
+        imm, aux = f"self._enum_index({opconst}, _ops.ATOMICRMWOP, op)", f"self._memflags({opconst}, flags)"
     elif fmt == "StackLoad":
         params += ["slot: int", "offset: int = 0"]
         imm, aux = "offset", "slot"
@@ -146,7 +159,7 @@ def _method(op: OpcodeSpec, spec: IRSpec) -> BuilderMethod:
     else:  # pragma: no cover - a new format needs a case here
         raise ValueError(f"no builder shape for format {fmt}")
 
-    if op.format in ("Call", "CallIndirect", "TryCall"):
+    if op.format in ("Call", "CallIndirect"):
         returns, rtype = "values", "tuple[Value, ...]"
     elif len(op.results) == 0:
         returns, rtype = "inst", "Inst"

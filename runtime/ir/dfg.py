@@ -203,7 +203,9 @@ class DataFlowGraph:
         """The result types an instruction has for the given controlling type."""
         data = self.insts[inst]
         info = opcode_info(data.opcode)
-        if info.is_call and self.ext_signature_of is not None and not info.is_return:
+        # A try_call (a call that branches) defines no values: its normal-return block
+        # receives the callee's results, as in Cranelift.
+        if info.is_call and self.ext_signature_of is not None and not info.is_return and not info.is_branch:
             sig = self.ext_signature_of(data)
             if sig is not None:
                 return [p.type for p in sig.returns]

@@ -9,9 +9,9 @@ on the opcode's *format* (from ``isa_specs/ir.yaml``):
 ============== ===================== ============================== ===========
 format          ``imm``               ``aux``                        ``dests``
 ============== ===================== ============================== ===========
-UnaryImm        imm64 (int)
+UnaryImm        the bits (int)
 UnaryIeee*      the float's bits
-UnaryConst      constant number
+UnaryConst      the value (int)
 UnaryGlobalValue                      global value number
 BinaryImm8      lane
 TernaryImm8     lane
@@ -25,12 +25,18 @@ AtomicCas                             MemFlags
 StackLoad/Store offset                stack slot number
 Call/FuncAddr                         func ref number
 CallIndirect                          sig ref number
-TryCall                               (func ref, sig ref)            [normal, exceptional...]
+TryCall         handler tags          (func ref, sig ref)            [normal, exceptional...]
 Trap/CondTrap                         trap code (str)
 Jump                                                                 [dest]
 Brif                                                                 [then, else]
 BranchTable                                                          [default, entries...]
 ============== ===================== ============================== ===========
+
+Integer immediates are unsigned bit patterns of the controlling type
+(``iconst.i8 -1`` holds 255; an ``i128`` immediate is sign-extended from 64
+bits); a constant's value has lane 0 in its low bits.  The handler tags of a
+``try_call`` are a tuple with one entry per exceptional destination: the tag
+number (``tag1: block2``) or None (``default: block3``).
 
 Example::
 
@@ -177,8 +183,11 @@ class OpcodeInfo:
 
     @property
     def requires_type_suffix(self) -> bool:
-        """Whether the text form must spell the controlling type (``iconst.i32``)."""
-        return self.ctrl is not None and self.infer < 0
+        """Whether the text form must spell the controlling type (``iconst.i32``).
+
+        Not when the type cannot be inferred but has a single choice (``f32const``).
+        """
+        return self.ctrl is not None and self.infer < 0 and len(self.typevars[self.ctrl]) > 1
 
     def allows(self, typevar: str, ty: Type) -> bool:
         """Whether ``ty`` is in the set of type variable ``typevar``."""

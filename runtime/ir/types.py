@@ -124,10 +124,10 @@ class Type:
         """Half the lanes of twice the width (``i16x8`` -> ``i32x4``)."""
         if self.lanes < 2:
             return None
-        double = self.double_width()
+        double = _by_lane_kind.get((self.lane_bits * 2, self.is_float))
         if double is None:
             return None
-        return _vector_or_dynamic(double.lane_type, self.lanes // 2, self.is_dynamic)
+        return _vector_or_dynamic(double, self.lanes // 2, self.is_dynamic)
 
     def static(self) -> Type | None:
         """The fixed vector a dynamic vector is scaled from (``i32x4xN`` -> ``i32x4``)."""

@@ -53,10 +53,11 @@ _RETURN_CALLS = (op.RETURN_CALL, op.RETURN_CALL_INDIRECT)
 class _Record:
     """One prepared instruction."""
 
-    __slots__ = ("kind", "fn", "args", "results", "ctrl", "arg_types", "imm", "data", "dests", "inst")
+    __slots__ = ("kind", "fn", "args", "results", "ctrl", "arg_types", "imm", "data", "dests", "inst", "offset")
 
     def __init__(self, kind: int, fn: Any, args: list[int], results: list[int], ctrl: Type | None,
-                 arg_types: tuple[Type, ...], imm: object, data: InstData, dests: Any, inst: int) -> None:
+                 arg_types: tuple[Type, ...], imm: object, data: InstData, dests: Any, inst: int,
+                 offset: int = 0) -> None:
         self.kind = kind
         self.fn = fn
         self.args = args
@@ -67,6 +68,7 @@ class _Record:
         self.data = data
         self.dests = dests
         self.inst = inst
+        self.offset = offset  # the address offset of Load/Store formats
 
 
 class _Prepared:
@@ -108,9 +110,12 @@ class Interpreter:
         self._prepared: dict[str, _Prepared] = {}
         self._func_addrs: dict[int, str] = {}
         self._func_tokens: dict[str, int] = {}
-        from heron.generated.ir_eval import EVALUATORS
+        from heron.generated.ir_eval import ENUM_TABLES, EVALUATORS
 
         self._evaluators: dict[str, Callable[..., tuple[int, ...]]] = EVALUATORS
+        # The operations of atomic_rmw by (width, width): the interpreter does the memory
+        # access itself (it honours big-endian flags) and applies the op from the spec.
+        self._rmw_ops = {k[1]: v for k, v in ENUM_TABLES.items() if k[0] == "AtomicRmwOp"}
 
     # -- public API -----------------------------------------------------------
     def call(self, name: str, args: list[int]) -> list[int]:
@@ -178,8 +183,9 @@ class Interpreter:
                             kind, fn_ref = _K_OTHER, self._unsupported
                         else:
                             kind, fn_ref = _K_PURE, ev
+                offset = data.imm if info.format in ("Load", "Store") else 0
                 rec = _Record(kind, fn_ref, args, results, data.ctrl_type, arg_types,
-                              _evaluator_immediate(data, info.format), data, dests, inst)
+                              _evaluator_immediate(data, info.format), data, dests, inst, offset)  # type: ignore[arg-type]
                 records.append(rec)
             blocks[block] = records
         slot_offsets: list[int] = []
@@ -392,8 +398,7 @@ class Interpreter:
 
     # Memory accesses: the address is the value plus the offset, in the width of the address.
     def _addr(self, frame: _Frame, rec: _Record, index: int) -> int:
-        offset = rec.data.imm if isinstance(rec.data.imm, int) else 0
-        return (frame.regs[rec.args[index]] + offset) & rec.arg_types[index].mask
+        return (frame.regs[rec.args[index]] + rec.offset) & rec.arg_types[index].mask
 
     def _big(self, rec: _Record) -> bool:
         flags = rec.data.aux
@@ -468,7 +473,7 @@ class Interpreter:
         addr = self._addr(frame, rec, 0)
         big = self._big(rec)
         old = self.memory.load(addr, ty.bytes, big)
-        new = self._evaluators["atomic_rmw"](ty, (ty, ty), [old, frame.regs[rec.args[1]]], rec.data.imm)[0]
+        new = self._rmw_ops[(ty.bits, ty.bits)][rec.data.imm](old, frame.regs[rec.args[1]])
         self.memory.store(addr, ty.bytes, new, big)
         frame.regs[rec.results[0]] = old
 
