@@ -19,7 +19,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from heron.errors import HeronError
+from heron.errors import HeronError, ParseError, SpecError
 
 __all__ = ["main", "build_parser"]
 
@@ -90,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as err:
         print(f"{err}\nrun `heron --help` for usage", file=sys.stderr)
         return 2
+    except (ParseError, SpecError) as err:
+        print(err, file=sys.stderr)  # already "file:line:col: error: ..."
+        return 1
     except HeronError as err:
         print(f"heron: error: {err}", file=sys.stderr)
         return 1
