@@ -6,6 +6,8 @@ Example::
     wrote generated/ir_opcodes.py
     $ heron meta check
     generated files are up to date (3 files)
+    $ heron meta verify --isa x86_64
+    verified 61 rules (358 queries), 0 failed, 0 unproven in 3.4 s
 """
 
 from __future__ import annotations
@@ -65,8 +67,10 @@ def run_meta(args: argparse.Namespace) -> int:
         return 0
     if args.meta_command == "verify":
         try:
-            from heron.meta.verify import run_verify
+            import z3  # noqa: F401 - only to say what is missing
         except ImportError:
-            raise HeronError("heron meta verify: no lowering-rule verifier yet (isa specs land with the meta-compiler issue)") from None
+            raise HeronError("heron meta verify needs the z3-solver package (pip install -e '.[meta]')") from None
+        from heron.meta.verify import run_verify
+
         return run_verify(args)
     raise HeronError(f"unknown meta command {args.meta_command}")

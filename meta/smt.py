@@ -10,7 +10,13 @@ deterministic bit patterns.  Float-to-int conversions out of range are unspecifi
 (``fpToSBV``'s own rule): pair them with a ``trap`` or use the ``_sat`` forms.
 
 An enum-typed immediate (``cond`` of icmp) given as an int selects that value's body;
-left symbolic it becomes an ``If`` chain over a fresh 8-bit variable.
+left symbolic it becomes an ``If`` chain over a fresh 8-bit variable.  ``undef(w)`` (a
+value a machine instruction leaves unspecified) is a fresh variable each time it is
+evaluated, so a proof holds for every value it may take.  A machine memory operand
+(``MemAddr``) is given as its address.
+
+z3 is imported here and in :mod:`heron.meta.verify` (which only ``heron meta verify``
+loads), nowhere else.
 
 Example::
 
@@ -29,11 +35,12 @@ from dataclasses import dataclass, field
 import z3
 
 from heron.meta.dsl import typed as t
-from heron.meta.dsl.check import BV, EnumImm, FlagsImm, TrapCodeImm
+from heron.meta.dsl.check import BV, EnumImm, FlagsImm, MemAddr, TrapCodeImm
 
 __all__ = [
     "SmtEval",
     "smt_eval",
+    "smt_expr",
     "evaluate",
     "ProofResult",
     "prove",
@@ -155,6 +162,8 @@ class _Evaluator:
 
     def op(self, e: t.Op) -> z3.BitVecRef:
         o, w = e.op, e.width
+        if o == "undef":  # unspecified: a fresh variable each time it is evaluated
+            return z3.FreshConst(z3.BitVecSort(w), "undef")
         a = [self.expr(x) for x in e.args]
         simple = _SIMPLE.get(o)
         if simple is not None:
@@ -397,6 +406,8 @@ def _input_term(name: str, kind: object, given: object, prefix: str, whole: int 
         if given is None or isinstance(given, str):
             return z3.BitVec(given or prefix + name, 8)
         return given
+    if isinstance(kind, MemAddr):
+        return _input_term(name, BV(kind.bits), given, prefix, None)
     if isinstance(kind, FlagsImm):
         return z3.Bool(prefix + name + "_big") if given is None else given
     if isinstance(kind, TrapCodeImm):
@@ -440,6 +451,14 @@ def smt_eval(
             outputs[name].append(ev.env[name])  # type: ignore[arg-type]
     joined = {n: (z3.Concat(*reversed(v)) if len(v) > 1 else v[0]) for n, v in outputs.items()}
     return SmtEval(terms, joined, traps, memory)
+
+
+def smt_expr(e: t.TExpr, env: Mapping[str, object]) -> z3.BitVecRef:
+    """The Z3 term of one typed expression (a rule's predicate or immediate) over ``env``,
+    a mapping from the expression's names to Z3 terms (or ints for enum immediates)."""
+    ev = _Evaluator(None)
+    ev.env = dict(env)
+    return ev.expr(e)
 
 
 def evaluate(prog: t.Program, inputs: Mapping[str, object]) -> tuple[dict[str, int | None], str | None]:

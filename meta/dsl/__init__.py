@@ -17,7 +17,7 @@ Example::
     ['a']
 """
 
-from heron.meta.dsl.check import BV, EnumImm, FlagsImm, TrapCodeImm, instantiate
+from heron.meta.dsl.check import BV, EnumImm, FlagsImm, MemAddr, TrapCodeImm, check_expression, instantiate
 from heron.meta.dsl.parser import parse_expression, parse_semantics
 from heron.meta.dsl.typed import Program
 
@@ -25,7 +25,9 @@ __all__ = [
     "parse_semantics",
     "parse_expression",
     "instantiate",
+    "check_expression",
     "BV",
+    "MemAddr",
     "EnumImm",
     "TrapCodeImm",
     "FlagsImm",

@@ -73,5 +73,5 @@ BUILTINS = frozenset(
     SAME_WIDTH_FUNCS | CMP_FUNCS | SHIFT_FUNCS | UNARY_FUNCS | F_BINARY | F_UNARY | F_CMP
     | F_TO_INT | F_TO_INT_OK
     | {"sext", "zext", "trunc", "concat", "ite", "width", "lanes", "lane_bits", "const", "bool",
-       "lane", "load", "big_endian", "ffma", "fisnan", "fcvt", "sitofp", "uitofp", "vec", "all", "any"}
+       "lane", "load", "big_endian", "addr", "undef", "ffma", "fisnan", "fcvt", "sitofp", "uitofp", "vec", "all", "any"}
 )

@@ -35,7 +35,7 @@ from heron.meta.dsl import typed as t
 from heron.meta.dsl.lexer import Source
 from heron.meta.irtypes import is_trap_code
 
-__all__ = ["BV", "EnumImm", "TrapCodeImm", "FlagsImm", "instantiate", "FLOAT_WIDTHS"]
+__all__ = ["BV", "EnumImm", "TrapCodeImm", "FlagsImm", "MemAddr", "WidthOnly", "instantiate", "check_expression", "FLOAT_WIDTHS"]
 
 FLOAT_WIDTHS = (16, 32, 64, 128)
 _MAX_LANES = 4096
@@ -60,11 +60,15 @@ class BV:
 @dataclass(frozen=True)
 class EnumImm:
     """An immediate holding a value of enum ``enum``; ``values`` are (name, body, source)
-    with bodies over ``params``.  At run time the immediate is the value's index."""
+    with bodies over ``params``.  At run time the immediate is the value's index.
+
+    ``implicit``: the enum is called with no arguments (``cc()``) and its parameters are
+    the caller's names of the same spelling (an ISA condition code reads the flags)."""
 
     enum: str
     values: tuple[tuple[str, ast.Expr, Source], ...]
     params: tuple[str, ...] = ("x", "y")
+    implicit: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,23 @@ class FlagsImm:
     """A memory-flags immediate; ``big_endian(flags)`` reads its byte order."""
 
 
-Kind = BV | EnumImm | TrapCodeImm | FlagsImm
+@dataclass(frozen=True)
+class MemAddr:
+    """A machine memory operand: ``addr(m)`` is its ``bits``-wide address (the back ends
+    receive the address itself as the input ``m``)."""
+
+    bits: int
+
+
+@dataclass(frozen=True)
+class WidthOnly:
+    """A value known only by its shape: ``width(x)`` works, reading ``x`` does not (the
+    IR values of a rule's pattern, seen from its predicate and immediates)."""
+
+    bv: BV
+
+
+Kind = BV | EnumImm | TrapCodeImm | FlagsImm | MemAddr | WidthOnly
 
 @dataclass(frozen=True)
 class _Pending:
@@ -96,13 +116,24 @@ def _as_slice(e: t.TExpr) -> tuple[t.TExpr, int, int]:
 class _Checker:
     """Types one semantics (or one enum value's body) in a scope of names."""
 
-    def __init__(self, source: Source, scope: dict[str, object], inputs: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        source: Source,
+        scope: dict[str, object],
+        inputs: frozenset[str] = frozenset(),
+        inout: frozenset[str] = frozenset(),
+        trap_codes: frozenset[str] = frozenset(),
+    ) -> None:
         self.source = source
-        # name -> BV | EnumImm | TrapCodeImm | FlagsImm | int (compile-time) | _Pending
+        # name -> BV | EnumImm | TrapCodeImm | FlagsImm | MemAddr | int (compile-time) | _Pending
         self.scope = scope
         self.inputs = inputs
+        self.inout = inout  # inputs that may also be assigned once (machine state)
+        self.assigned: set[str] = set()
+        self.trap_codes = trap_codes  # codes accepted besides the IR's trap codes
         self.enum_cache: dict[tuple, tuple[tuple[t.TExpr, ...], int]] = {}
         self.uses_memory = False
+        self.undefs = 0
 
     def error(self, message: str, node: ast.Node) -> SpecError:
         return self.source.error(message, node.line, node.col)
@@ -144,7 +175,7 @@ class _Checker:
                     raise self.error(f"'{e.func}' takes one argument", e)
                 arg = e.args[0]
                 pending = self.scope.get(arg.name) if isinstance(arg, ast.Name) else None
-                shape = pending.bv if isinstance(pending, _Pending) else self.bv(arg, None)
+                shape = pending.bv if isinstance(pending, (_Pending, WidthOnly)) else self.bv(arg, None)
                 return {"width": shape.width, "lanes": shape.width // shape.lane_bits, "lane_bits": shape.lane_bits}[e.func]
             if e.func in builtin.COMPTIME_FUNCS and len(e.args) == 2:
                 a, b = self.ct_value(e.args[0]), self.ct_value(e.args[1])
@@ -168,6 +199,8 @@ class _Checker:
         kind = self.scope[e.name]
         if isinstance(kind, _Pending):
             raise self.error(f"'{e.name}' is used before it is assigned", e)
+        if isinstance(kind, WidthOnly):
+            raise self.error(f"'{e.name}' is a value known only at run time; here only width({e.name}) can be used", e)
         return kind
 
     # -- bit-vector expressions ---------------------------------------------------
@@ -187,6 +220,8 @@ class _Checker:
             return self.literal(v, want, e)
         if isinstance(e, ast.Name):
             kind = self.lookup(e)
+            if isinstance(kind, MemAddr):
+                raise self.error(f"'{e.name}' is a memory operand: write addr({e.name}) for its address", e)
             if not isinstance(kind, BV):
                 raise self.error(f"'{e.name}' is not a bit-vector value", e)
             return t.Var(e.name, kind.width, kind.lane_bits)
@@ -401,6 +436,20 @@ class _Checker:
                 raise self.error(f"'load' reads whole bytes; {bits} bits is not a multiple of 8", e)
             self.uses_memory = True
             return t.Op("load", (addr,), bits, lane_bits=bits)
+        if f == "addr":
+            self.nargs(e, 1)
+            arg = e.args[0]
+            kind = self.scope.get(arg.name) if isinstance(arg, ast.Name) else None
+            if not isinstance(kind, MemAddr):
+                raise self.error("'addr' takes the name of a memory operand", e)
+            return t.Var(arg.name, kind.bits, kind.bits)
+        if f == "undef":
+            self.nargs(e, 1)
+            w = self.ct(e.args[0], "the width of 'undef'")
+            if w < 1:
+                raise self.error(f"'undef' needs a width of at least 1, not {w}", e)
+            self.undefs += 1
+            return t.Op("undef", (), w, (self.undefs,), w)
         if f == "big_endian":
             self.nargs(e, 1)
             arg = e.args[0]
@@ -471,6 +520,10 @@ class _Checker:
         return t.Op("lane_dyn", (v, idx), lb, (lb,), lb)
 
     def enum_call(self, e: ast.Call, name: str, enum: EnumImm) -> t.TExpr:
+        if enum.implicit:
+            if e.args:
+                raise self.error(f"'{name}' (an {enum.enum}) takes no arguments: it reads {', '.join(enum.params)}", e)
+            e = ast.Call(e.func, tuple(ast.Name(p, line=e.line, col=e.col) for p in enum.params), line=e.line, col=e.col)
         if len(e.args) != len(enum.params):
             raise self.error(f"'{name}' (an {enum.enum}) takes {len(enum.params)} arguments, not {len(e.args)}", e)
         if len(e.args) == 2:
@@ -514,6 +567,15 @@ class _Checker:
 
     def assign(self, s: ast.Assign, outputs: Mapping[str, BV]) -> list[t.TStmt]:
         name = s.target
+        if name in self.inout:
+            if name in self.assigned:
+                raise self.error(f"'{name}' is assigned twice", s)
+            want = outputs[name]
+            expr = self.bv(s.expr, want.width)
+            if expr.width != want.width:
+                raise self.error(f"'{name}' has {want.width} bits but the expression has {expr.width}", s)
+            self.assigned.add(name)
+            return [t.Assign(name, expr, True)]
         if name in outputs:
             if not isinstance(self.scope.get(name), _Pending):
                 raise self.error(f"'{name}' is assigned twice", s)
@@ -543,7 +605,7 @@ class _Checker:
             return t.Trap(cond, imms[0], True)
         if isinstance(self.scope.get(s.code), TrapCodeImm):
             return t.Trap(cond, s.code, True)
-        if not is_trap_code(s.code):
+        if not is_trap_code(s.code) and s.code not in self.trap_codes:
             raise self.error(f"unknown trap code '{s.code}'", s)
         return t.Trap(cond, s.code, False)
 
@@ -558,6 +620,9 @@ def instantiate(
     split: frozenset[str] = frozenset(),
     require_outputs: bool = True,
     label: str = "",
+    inout: frozenset[str] = frozenset(),
+    optional: frozenset[str] = frozenset(),
+    trap_codes: frozenset[str] = frozenset(),
 ) -> t.Program:
     """Check ``sem`` against an environment and return the typed program.
 
@@ -565,6 +630,12 @@ def instantiate(
     the semantics must assign (results, machine state), ``consts`` compile-time integers
     (``is_vector``...).  ``lanes``/``split`` describe a lanewise vector instance (see
     :class:`heron.meta.dsl.typed.Program`); widths are then lane widths.
+
+    Machine instructions also use: ``inout``, names that are inputs *and* outputs (state
+    such as ``CF``: reads before the assignment see the incoming value, reads after it the
+    new one; assigned at most once); ``optional``, outputs the semantics may leave
+    unassigned (they are then missing from the program's outputs); ``trap_codes``, trap
+    codes accepted besides the IR's (``fault``).
     """
     scope: dict[str, object] = {}
     for name, kind in (consts or {}).items():
@@ -572,21 +643,60 @@ def instantiate(
     for name, kind in inputs.items():
         scope[name] = kind
     for name in outputs:
+        if name in inout:
+            if name not in inputs:
+                raise sem.error(f"'{name}' is read and written but is not an input")
+            continue
         if name in scope:
             raise sem.error(f"'{name}' is both an input and an output")
         scope[name] = _Pending(outputs[name])
-    checker = _Checker(sem.source, scope, frozenset(inputs) | frozenset(consts or ()))
+    checker = _Checker(sem.source, scope, frozenset(inputs) | frozenset(consts or ()), frozenset(inout), frozenset(trap_codes))
     stmts = checker.statements(sem, outputs)
+
+    def assigned(n: str) -> bool:
+        return n in checker.assigned if n in inout else not isinstance(scope[n], _Pending)
+
     if require_outputs:
-        missing = [n for n in outputs if isinstance(scope[n], _Pending)]
+        missing = [n for n in outputs if n not in optional and not assigned(n)]
         if missing:
             raise sem.error(f"the semantics never assigns {', '.join(repr(m) for m in missing)}")
     return t.Program(
         inputs=tuple(inputs.items()),
-        outputs=tuple((n, w.width) for n, w in outputs.items() if not isinstance(scope[n], _Pending)),
+        outputs=tuple((n, w.width) for n, w in outputs.items() if assigned(n)),
         stmts=tuple(stmts),
         lanes=lanes,
         split=frozenset(split),
         uses_memory=checker.uses_memory,
         label=label,
     )
+
+
+def check_expression(
+    expr: ast.Expr,
+    source: Source,
+    inputs: Mapping[str, Kind],
+    consts: Mapping[str, int] | None = None,
+    want: int | None = None,
+) -> int | t.TExpr:
+    """Type one expression (a rule's predicate, a ``let``, an immediate operand).
+
+    Returns the folded integer when the expression is a compile-time value, else the
+    typed expression; ``want`` is the width a bare literal inside it would take.
+
+    Example::
+
+        >>> from heron.meta.dsl.parser import parse_expression
+        >>> e, src = parse_expression("width == 64 ? 64 : 32")
+        >>> check_expression(e, src, {}, {"width": 16})
+        32
+        >>> e, src = parse_expression("sext(trunc(k, 32), 64) == k")
+        >>> check_expression(e, src, {"k": BV(64)}).width
+        1
+    """
+    scope: dict[str, object] = dict(consts or {})
+    scope.update(inputs)
+    checker = _Checker(source, scope, frozenset(scope))
+    value = checker.ct_value(expr)
+    if value is not None:
+        return value
+    return checker.bv(expr, want)

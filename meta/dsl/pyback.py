@@ -27,7 +27,7 @@ import keyword
 
 from heron.meta.dsl import typed as t
 
-__all__ = ["function_source", "lanewise_source", "render_evaluators", "ModuleHelpers", "PRELUDE", "py_name"]
+__all__ = ["function_source", "expression_source", "lanewise_source", "render_evaluators", "ModuleHelpers", "PRELUDE", "py_name"]
 
 PRELUDE = '''\
 from heron.errors import Trap
@@ -283,6 +283,8 @@ class _Emitter:
         if o == "lane_dyn":
             (lb,) = e.attrs
             return f"({x(0)} >> ({x(1)} * {lb})) & {m}", True
+        if o == "undef":  # unspecified: any value is right; 0 is the simplest
+            return "0", False
         if o == "load":
             text = f"mem.load({self.expr(a[0], True)}, {w // 8})"
             return (text, False) if self.inline else (self.temp(text), False)
@@ -374,6 +376,20 @@ def function_source(
     for line in em.lines:
         body.extend(line.split("\n"))
     return head + "\n" + "\n".join("    " + b for b in body) + "\n"
+
+
+def expression_source(e: t.TExpr, helpers: ModuleHelpers | None = None) -> str:
+    """Python text of one typed expression (a rule's predicate or immediate), without
+    statements: names are the expression's variables.
+
+    Example::
+
+        >>> from heron.meta.dsl import parse_expression, check_expression, BV
+        >>> e, src = parse_expression("sext(trunc(k, 32), 64) == k")
+        >>> expression_source(check_expression(e, src, {"k": BV(64)}))
+        '((((k & 0xffffffff) ^ 0x80000000) - 0x80000000) & 0xffffffffffffffff) == k'
+    """
+    return _Emitter(helpers if helpers is not None else ModuleHelpers(), inline=True).expr(e, top=True)
 
 
 def lanewise_source(prog: t.Program, lane_fn: str) -> str:

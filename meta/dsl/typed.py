@@ -52,6 +52,8 @@ OPS = frozenset(
         "neg", "not", "clz", "ctz", "cls", "popcnt", "bswap", "bitrev",
         # structure
         "ite", "extract", "concat", "sext", "zext", "lane_dyn", "load",
+        # a value the semantics leaves unspecified (attrs: a serial number)
+        "undef",
     }
 )
 FLOAT_OPS = frozenset(
