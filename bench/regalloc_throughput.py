@@ -6,7 +6,7 @@ ops; see tests/backend/toy_isa.py), allocates it with ``heron.backend.regalloc.a
 and prints the rate, for a target with many registers (14 gpr + 14 fpr, like x86-64)
 and for the tests' tiny one (4 gpr + 3 fpr, heavy spilling).  ``--profile`` prints the
 top of a cProfile run.  Not part of the test suite; the figure is recorded in
-bench/RESULTS.md.
+bench/README.md.
 
     python bench/regalloc_throughput.py [--insts N] [--repeat K] [--profile]
 """

@@ -75,7 +75,7 @@ IMMEDIATE_KINDS = frozenset(
     }
 )
 OPCODE_FLAGS = frozenset(
-    {"terminator", "branch", "call", "return", "can_trap", "can_load", "can_store", "side_effects"}
+    {"terminator", "branch", "call", "return", "can_trap", "can_load", "can_store", "side_effects", "nan_any"}
 )
 DERIVED_TYPES = frozenset(
     {"lane", "as_truthy", "as_int", "half_width", "double_width", "merge_lanes", "split_lanes", "half_vector", "static"}

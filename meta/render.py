@@ -8,7 +8,7 @@ Example::
 
     >>> outputs = plan_outputs()                      # doctest: +SKIP
     >>> [o.target.name for o in outputs]              # doctest: +SKIP
-    ['ir_opcodes.py', 'ir_builder.py', 'ir_eval.py']
+    ['ir_opcodes.py', 'ir_builder.py', 'ir_eval.py', 'x86_64.py']
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters["pyrepr"] = repr
     env.filters["upper_ident"] = lambda s: s.upper()
+    env.filters["tuple_text"] = lambda items: repr(tuple(items))
     return env
 
 
@@ -114,6 +115,10 @@ def plan_outputs(specs_dir: Path | None = None, gen_dir: Path | None = None) -> 
         Output(gen / "ir_builder.py", "ir_builder.py.j2", [ir_yaml], lambda: {"methods": builder_methods(ir())}),
     ]
     outputs.extend(_evaluator_outputs(gen, ir_yaml, ir))
+    # One backend module per ISA folder with its four files (heron.meta.render_isa).
+    from heron.meta.render_isa import isa_outputs
+
+    outputs.extend(isa_outputs(specs, gen))
     return outputs
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "prove_equivalent",
     "fp_sort",
     "canonical_nan",
+    "same_or_both_nan",
 ]
 
 _ONE = z3.BitVecVal(1, 1)
@@ -94,6 +95,9 @@ class SmtEval:
     outputs: dict[str, z3.BitVecRef]
     traps: list[tuple[z3.BoolRef, str]] = field(default_factory=list)
     memory: z3.ArrayRef | None = None
+    # The memory footprint: (address, bytes) of every load and every store evaluated.
+    reads: list[tuple[z3.BitVecRef, int]] = field(default_factory=list)
+    writes: list[tuple[z3.BitVecRef, int]] = field(default_factory=list)
 
     @property
     def trapped(self) -> z3.BoolRef:
@@ -106,6 +110,8 @@ class _Evaluator:
         self.memory = memory
         self.env: dict[str, object] = {}
         self.traps: list[tuple[z3.BoolRef, str]] = []
+        self.reads: list[tuple[z3.BitVecRef, int]] = []
+        self.writes: list[tuple[z3.BitVecRef, int]] = []
 
     def run(self, stmts: tuple[t.TStmt, ...]) -> None:
         for s in stmts:
@@ -121,6 +127,7 @@ class _Evaluator:
                 addr = _resize(self.expr(s.addr), 64)
                 value = self.expr(s.value)
                 mem = self.mem()
+                self.writes.append((addr, value.size() // 8))
                 for k in range(value.size() // 8):
                     mem = z3.Store(mem, addr + k, z3.Extract(8 * k + 7, 8 * k, value))
                 self.memory = mem
@@ -200,6 +207,7 @@ class _Evaluator:
         if o == "load":
             addr = _resize(a[0], 64)
             mem = self.mem()
+            self.reads.append((addr, max(1, w // 8)))
             return z3.Concat(*[z3.Select(mem, addr + k) for k in range(w // 8 - 1, -1, -1)]) if w > 8 else z3.Select(mem, addr)
         if o in ("clz", "ctz", "cls", "popcnt", "bswap", "bitrev"):
             return _BITS[o](a[0])
@@ -207,8 +215,23 @@ class _Evaluator:
 
 
 def _shift(o: str, x: z3.BitVecRef, n: z3.BitVecRef) -> z3.BitVecRef:
-    """Shift with an amount of any width; amounts >= width give 0 (or the sign)."""
+    """Shift with an amount of any width; amounts >= width give 0 (or the sign).
+
+    A constant amount becomes extracts and extensions, which Z3's rewriter sees
+    through: ``ashr(x << 48, 48)`` is then the sign extension of the low 16 bits (a
+    shifter circuit it would have to bit-blast and cannot relate to ``sext`` inside a
+    division)."""
     w, m = x.size(), max(x.size(), n.size())
+    c = z3.simplify(n)
+    if z3.is_bv_value(c):
+        k = c.as_long()
+        if k == 0:
+            return x
+        if k >= w:
+            return z3.SignExt(w - 1, z3.Extract(w - 1, w - 1, x)) if o == "ashr" else z3.BitVecVal(0, w)
+        if o == "shl":
+            return z3.Concat(z3.Extract(w - 1 - k, 0, x), z3.BitVecVal(0, k))
+        return (z3.SignExt if o == "ashr" else z3.ZeroExt)(k, z3.Extract(w - 1, k, x))
     xe = z3.SignExt(m - w, x) if o == "ashr" else z3.ZeroExt(m - w, x)
     ne = z3.ZeroExt(m - n.size(), n)
     r = xe << ne if o == "shl" else (xe >> ne if o == "ashr" else z3.LShR(xe, ne))
@@ -301,6 +324,13 @@ _CMP = {
 
 def _fp(x: z3.BitVecRef) -> z3.FPRef:
     return z3.fpBVToFP(x, fp_sort(x.size()))
+
+
+def same_or_both_nan(a: z3.BitVecRef, b: z3.BitVecRef) -> z3.BoolRef:
+    """``a`` and ``b`` (float bit patterns of one width) are the same bits or both NaN:
+    how results of an opcode flagged ``nan_any`` are compared (its semantics give the
+    canonical NaN, any NaN is right)."""
+    return z3.Or(a == b, z3.And(z3.fpIsNaN(_fp(a)), z3.fpIsNaN(_fp(b))))
 
 
 def _bits(r: z3.FPRef, w: int) -> z3.BitVecRef:
@@ -437,6 +467,8 @@ def smt_eval(
         terms[name] = _input_term(name, kind, given.get(name), prefix, whole)
     traps: list[tuple[z3.BoolRef, str]] = []
     outputs: dict[str, list[z3.BitVecRef]] = {n: [] for n, _ in prog.outputs}
+    reads: list[tuple[z3.BitVecRef, int]] = []
+    writes: list[tuple[z3.BitVecRef, int]] = []
     for lane in range(prog.lanes):
         ev = _Evaluator(memory)
         for name, kind in prog.inputs:
@@ -447,10 +479,12 @@ def smt_eval(
         ev.run(prog.stmts)
         memory = ev.memory
         traps.extend(ev.traps)
+        reads += ev.reads
+        writes += ev.writes
         for name, _ in prog.outputs:
             outputs[name].append(ev.env[name])  # type: ignore[arg-type]
     joined = {n: (z3.Concat(*reversed(v)) if len(v) > 1 else v[0]) for n, v in outputs.items()}
-    return SmtEval(terms, joined, traps, memory)
+    return SmtEval(terms, joined, traps, memory, reads, writes)
 
 
 def smt_expr(e: t.TExpr, env: Mapping[str, object]) -> z3.BitVecRef:

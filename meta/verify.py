@@ -15,12 +15,22 @@ the pattern's IR semantics and the emitted machine instructions' semantics diffe
 - The claim: the first trap to fire has the same code on both sides (or neither side
   traps; a hardware ``fault`` never equals an IR trap), and when nothing traps the
   results agree (the low ``w`` bits of ``out``; ``out.hi:out.lo`` for a register pair),
-  memory agrees (at a free probe address), branches reach the same destination, and
-  immediates with an explicit value set get a value of the set.
+  memory agrees (at a free probe address), the machine code reads no byte the IR does
+  not load or store (a wider load keeps the right bits but may fault past the end of a
+  mapping), branches reach the same destination, and immediates with an explicit value
+  set get a value of the set.
 
 ``unsat`` proves the rule at that typing; ``sat`` gives a counterexample (inputs, the
 registers' free bits, the incoming flags, both results); ``unknown`` (a timeout) is
-reported as unproven and fails the run like a refutation.
+reported as unproven and fails the run like a refutation.  A rule whose spec says
+``unproven: REASON`` (a query Z3 cannot finish, such as an f64 fused multiply-add) is not
+sent to Z3: its queries count as *assumed*, listed with the reason before the summary
+line, which says how many there are.
+
+A root opcode flagged ``nan_any`` in ir.yaml (arithmetic whose NaN results may be any NaN)
+has its float results compared as "the same bits, or both NaN"; all other results,
+including those of the bitwise float operations (fneg, fabs, fcopysign, bitcast, loads,
+stores, select), are compared bit for bit.
 
 Proofs are cached in ``.heron-cache/verify/`` (or ``$HERON_CACHE_DIR``) under a hash
 of everything the query reads: the rule's YAML, the YAML of the instructions it emits,
@@ -129,6 +139,10 @@ def _fit(term: z3.BitVecRef, bits: int) -> z3.BitVecRef:
     return z3.Extract(bits - 1, 0, term) if n > bits else z3.ZeroExt(bits - n, term)
 
 
+def _bit_of(b: z3.BoolRef) -> z3.BitVecRef:
+    return z3.If(b, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1))
+
+
 def _is_true(v: z3.BitVecRef) -> z3.BoolRef:
     return v == z3.BitVecVal(1, 1)
 
@@ -144,6 +158,9 @@ class _Builder:
         self.show: dict[str, Any] = {"inputs": {}, "registers": {}, "state": {}, "ir": {}, "machine": {}}
         self.obligations: list[tuple[z3.BoolRef, str]] = []
         self.mem0 = z3.Array("mem", z3.BitVecSort(self.isa.pointer_bits), z3.BitVecSort(8))
+        # Memory footprints: (address, bytes) the IR touches and the machine code reads.
+        self.ir_touches: list[tuple[Any, int]] = []
+        self.m_reads: list[tuple[Any, int]] = []
 
     def code_id(self, code: str) -> int:
         return self.codes.setdefault(code, len(self.codes) + 1)
@@ -165,7 +182,11 @@ class _Builder:
                 imm_env[name] = smt.smt_expr(value, imm_env)
         assume = z3.BoolVal(True) if self.inst.when is None else _is_true(smt.smt_expr(self.inst.when, imm_env))
         regs, m_traps, mem_m, branches = self.machine_side(leaves, imm_env)
-        return z3.Implies(assume, self.claim(ir_out, ir_traps, mem_ir, regs, m_traps, mem_m, branches)), self.show
+        claim = self.claim(ir_out, ir_traps, mem_ir, regs, m_traps, mem_m, branches)
+        same = _same_addresses(assume, _store_addresses(mem_ir), _store_addresses(mem_m))
+        if same:
+            claim = z3.substitute(claim, *same)
+        return z3.Implies(assume, claim), self.show
 
     def inputs(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Fresh leaf values (IR widths) and bound immediates (their kinds)."""
@@ -207,6 +228,7 @@ class _Builder:
                     env[name] = None
             ev = smt.smt_eval(node.program, env, memory=mem, prefix=f"{node.opcode}{len(results)}.")
             mem = ev.memory if ev.memory is not None else mem
+            self.ir_touches += ev.reads + ev.writes
             traps += ev.traps
             outputs = ev.outputs
             results.append(ev.outputs[node.program.outputs[0][0]] if node.program.outputs else None)
@@ -252,6 +274,7 @@ class _Builder:
                     inputs[op.name] = a.code if a.code is not None else f"${a.var}"
             ev = smt.smt_eval(v.program, inputs, memory=mem)
             mem = ev.memory if ev.memory is not None else mem
+            self.m_reads += ev.reads
             traps += ev.traps
             for op in v.inst.operands:
                 a = em.args[op.name]
@@ -271,6 +294,9 @@ class _Builder:
         inst = self.inst
         ir_code, m_code = self.first_trap(ir_traps), self.first_trap(m_traps)
         same: list[z3.BoolRef] = []
+        # The root opcode says whether a NaN result may be any NaN (ir.yaml's `nan_any`);
+        # everything else, bitwise float operations included, is compared bit for bit.
+        nan_any = "nan_any" in self.isa.ir.spec.opcode(inst.nodes[-1].opcode).flags
         for out, ir_name, ty in inst.results:
             ir_val = ir_out[ir_name]
             if inst.parts[out] == 1:
@@ -278,7 +304,10 @@ class _Builder:
             else:
                 lo, hi = regs[f"{out}.lo"], regs[f"{out}.hi"]
                 m_val = z3.Concat(_fit(hi, ty.bits - lo.size()), lo)
-            same.append(ir_val == m_val)
+            if nan_any and ty.is_float and not ty.is_vector:
+                same.append(smt.same_or_both_nan(ir_val, m_val))
+            else:
+                same.append(ir_val == m_val)
             self.show["ir"][out] = (ir_val, ty.bits)
             self.show["machine"][out] = (m_val, ty.bits)
         if mem_ir is not self.mem0 or mem_m is not self.mem0:
@@ -286,6 +315,18 @@ class _Builder:
             a, b = z3.Select(mem_ir, probe), z3.Select(mem_m, probe)
             same.append(a == b)
             self.show["memory"] = (probe, z3.Select(self.mem0, probe), a, b)
+        if self.m_reads:
+            # Every machine read lies within one access of the IR: a wider load would
+            # agree on the bits it keeps yet fault past the end of a mapping.
+            bits = self.isa.pointer_bits
+            inside = []
+            for addr, n in self.m_reads:
+                a = _fit(addr, bits)
+                fits = [z3.ULE(a - _fit(b, bits), m - n) for b, m in self.ir_touches if m >= n]
+                ok = z3.Or(*fits) if fits else z3.BoolVal(False)
+                inside.append(ok)
+                self.show.setdefault("footprint", []).append((a, n, _bit_of(ok)))
+            same.append(z3.And(*inside))
         if inst.is_branch:
             then, else_ = inst.destinations  # the IR branch: the first when taken
             ids = {then: 1, else_: 2}
@@ -336,6 +377,47 @@ def _value(model: z3.ModelRef, term: Any) -> int | None:
     return None
 
 
+_ADDRESS_PROOF_MS = 2_000
+
+
+def _store_addresses(mem: Any) -> list[Any]:
+    """The addresses a memory term was written at, in program order."""
+    out = []
+    while z3.is_store(mem):
+        mem, at, _ = mem.children()
+        out.append(at)
+    return out[::-1]
+
+
+def _same_addresses(assume: z3.BoolRef, ir_addrs: list[Any], m_addrs: list[Any]) -> list[tuple[Any, Any]]:
+    """Pairs (machine address, IR address) of stores that write the same place computed
+    two ways, each proven equal under ``assume`` by a small query of its own.
+
+    The memory claim compares both memories at a free probe address; when the machine
+    computes a store's address differently (``lui`` + ``addiw`` + ``add`` for
+    ``p + sext(offset)``, or a displacement folded from ``iadd p (iconst k)``), Z3 must
+    relate the two addresses inside the probe comparisons and does not finish, although
+    the equality alone is instant.  Replacing each machine address by its proven IR twin
+    (sound: they are equal wherever the claim is asked) leaves only identical addresses.
+    """
+    known = {a.get_id() for a in ir_addrs}
+    pairs = []
+    for i, b in enumerate(m_addrs):
+        if b.get_id() in known:
+            continue
+        for j in sorted(range(len(ir_addrs)), key=lambda j: abs(j - i)):  # the same position first
+            a = ir_addrs[j]
+            if a.sort() != b.sort():
+                continue
+            solver = z3.Solver()
+            solver.set(timeout=_ADDRESS_PROOF_MS)
+            solver.add(assume, a != b)
+            if solver.check() == z3.unsat:
+                pairs.append((b, a))
+                break
+    return pairs
+
+
 def _expand_memory(term: z3.ExprRef) -> z3.ExprRef:
     """Rewrite every read of a written memory, ``Select(Store(m, a, v), p)``, into
     ``If(p == a, v, Select(m, p))``: only reads of the initial memory remain.  Z3's array
@@ -374,7 +456,11 @@ def check_query(q: Query, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Outcome:
     if "memory" in show:  # something stores
         claim = _expand_memory(claim)
         show = _expand_show(show, _expand_memory)
-    solver = z3.SolverFor("QF_ABV") if "memory" in show else z3.SolverFor("QF_BV")
+    # QF_BV's tactic does not know the floating-point theory: with fpAdd & co. in the
+    # claim it finds "counterexamples" that are none.  Float claims get the FP logics.
+    floats = _has_floats(claim)
+    logic = ("QF_ABVFP" if floats else "QF_ABV") if "memory" in show else ("QF_FPBV" if floats else "QF_BV")
+    solver = z3.SolverFor(logic)
     solver.set(timeout=timeout_ms)
     solver.add(z3.Not(claim))
     result = solver.check()
@@ -384,6 +470,22 @@ def check_query(q: Query, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Outcome:
     if result == z3.unknown:
         return Outcome("unknown", seconds, reason=f"the solver gave up ({solver.reason_unknown()})")
     return Outcome("refuted", seconds, counterexample=_counterexample(q, solver.model(), show))
+
+
+def _has_floats(term: z3.ExprRef) -> bool:
+    """Whether ``term`` has a floating-point subterm (any node of an FP sort)."""
+    seen: set[int] = set()
+    todo = [term]
+    while todo:
+        e = todo.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if z3.is_fp(e):
+            return True
+        if z3.is_app(e):
+            todo.extend(e.children())
+    return False
 
 
 def _expand_show(show: dict[str, Any], expand: Any) -> dict[str, Any]:
@@ -396,6 +498,8 @@ def _expand_show(show: dict[str, Any], expand: Any) -> dict[str, Any]:
     out["trap"] = tuple(expand(t) for t in show["trap"])
     if "dest" in show:
         out["dest"] = tuple(expand(t) for t in show["dest"])
+    if "footprint" in show:
+        out["footprint"] = [(expand(a), n, expand(ok)) for a, n, ok in show["footprint"]]
     out["obligations"] = [(expand(c), w) for c, w in show["obligations"]]
     return out
 
@@ -423,6 +527,8 @@ def _counterexample(q: Query, model: z3.ModelRef, show: dict[str, Any]) -> dict[
     }
     if "memory" in show:
         cex["memory"] = tuple(_value(model, term) for term in show["memory"])
+    if "footprint" in show:
+        cex["footprint"] = [(_value(model, a), n, _value(model, ok)) for a, n, ok in show["footprint"]]
     if "dest" in show:
         then, else_ = q.instance.destinations
         names = {0: "the next instruction (no branch taken)", 1: then, 2: else_}
@@ -461,6 +567,9 @@ def format_counterexample(cex: dict[str, Any]) -> str:
             lines.append(f"    machine:  {k} = {_num(mv, b)}")
         if "dest" in cex:
             lines.append(f"    IR goes to {cex['dest'][0]}; machine goes to {cex['dest'][1]}")
+        for addr, n, ok in cex.get("footprint", []):
+            if not ok:
+                lines.append(f"    the machine code reads {n} bytes at {addr:#x}, beyond what the IR loads or stores")
         if "memory" in cex:
             addr, before, a, b = cex["memory"]
             if a != b:
@@ -577,12 +686,19 @@ class Report:
     unproven: int = 0
     seconds: float = 0.0
     results: list[tuple[Query, Outcome]] = field(default_factory=list)
+    assumed: list[tuple[str, Rule, int]] = field(default_factory=list)  # (isa, rule, queries) not sent to Z3
 
     def summary(self) -> str:
+        n = sum(q for _, _, q in self.assumed)
+        extra = f", {n} assumed" if n else ""
         return (
             f"verified {self.rules} rules ({self.queries} queries), {self.failed} failed, "
-            f"{self.unproven} unproven in {self.seconds:.1f} s"
+            f"{self.unproven} unproven{extra} in {self.seconds:.1f} s"
         )
+
+    def assumed_lines(self) -> list[str]:
+        """One line per rule marked `unproven:` in its spec, with the reason it gives."""
+        return [f"{isa}: {q} assumed: rule {r.name} ({r.file}:{r.line}) -- {r.unproven}" for isa, r, q in self.assumed]
 
 
 def verify(
@@ -603,6 +719,11 @@ def verify(
     bar = _Progress(sum(len(qs) for _, _, qs in work), progress)
     for isa, r, qs in work:
         bad = 0
+        if r.unproven:  # the spec says why Z3 cannot prove it: counted and listed, not run
+            report.assumed.append((isa.name, r, len(qs)))
+            bar.done += len(qs)
+            bar.rule_done(r.name, len(qs), 0)
+            continue
         for q in qs:
             bar.step(r.name, q.label)
             key = q.cache_key() if use_cache else ""
@@ -630,6 +751,8 @@ def verify(
         bar.rule_done(r.name, len(qs), bad)
     bar.clear()
     report.seconds = bar.elapsed()
+    for line in report.assumed_lines():
+        print(line, file=out)
     return report
 
 
@@ -653,5 +776,18 @@ def run_verify(args: Any) -> int:
     isas = [load_isa_folder(f, ir) for f in folders]
     timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT_MS
     report = verify(isas, args.rule, use_cache=not args.no_cache, timeout_ms=timeout)
+    bad_templates = 0
+    if args.rule is None:
+        # The framework templates with a claim of their own (heron.meta.verify_templates).
+        from heron.meta.verify_templates import verify_templates
+
+        for isa in isas:
+            results = verify_templates(isa, timeout)
+            for label, result in results:
+                if not result:
+                    bad_templates += 1
+                    print(f"{isa.name}: template {label}: {'REFUTED' if result.status == 'refuted' else 'UNPROVEN'}: {result}")
+            if results:
+                print(f"{isa.name}: {len(results) - bad_templates} of {len(results)} template claims proved", file=sys.stderr)
     print(report.summary())
-    return 1 if report.failed or report.unproven else 0
+    return 1 if report.failed or report.unproven or bad_templates else 0

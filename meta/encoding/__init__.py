@@ -166,7 +166,7 @@ def asm_text(variant: Any, args: list[Any], label_text: Any = None) -> str:
             values[o.name] = next(v.name for v in isa.enums[o.enum].values if v.encoding == code)
         else:  # a label, or a trap code (printed only where it is a jump target)
             values[o.name] = (label_text or str)(args[variant.arg_index(o.name)])
-    return inst.asm.format(**values)
+    return (variant.asm or inst.asm).format(**values)
 
 
 # The notation modules import LabelField from this package, so they come last.

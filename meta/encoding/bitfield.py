@@ -146,7 +146,7 @@ class BitfieldNotation:
                 if vm.group(2) is not None:
                     vhi = int(vm.group(2))
                     vlo = int(vm.group(3)) if vm.group(3) is not None else vhi
-                    if item.kind not in ("imm", "label"):
+                    if item.kind not in ("imm", "label", "trapcode"):
                         raise fail(f"'{tok}': only immediates and labels can be sliced, '{name}' is a {item.kind}", col)
                     if vhi < vlo or vhi - vlo + 1 != width:
                         raise fail(f"'{tok}': the slice [{vhi}:{vlo}] has {max(vhi - vlo + 1, 0)} bits but the field has {width}", col)
@@ -187,7 +187,7 @@ class BitfieldNotation:
             top = max(v.encoding for v in self.isa.enums[item.enum].values)
             if top >= 1 << width:
                 raise fail(f"'{tok}': enum '{item.enum}' has encodings up to {top}, which need more than {width} bits", col)
-        elif item.kind != "label":
+        elif item.kind not in ("label", "trapcode"):
             raise fail(f"'{tok}': a {item.kind} operand cannot be a bit field", col)
 
     def _check_operands(self, inst: Any, layout: BitLayout, used: dict[str, list[BitField]], fail: Any) -> None:
@@ -206,7 +206,7 @@ class BitfieldNotation:
                 raise fail(f"'{item.key}' is in no field of the layout (and is not a fixed register or reused by a def)")
             if item.kind in ("reg", "enum") and len(parts) > 1:
                 raise fail(f"'{item.key}' is in several fields")
-            if item.kind in ("imm", "label"):
+            if item.kind in ("imm", "label", "trapcode"):
                 bits = sorted(b for p in parts for b in range(p.vlo, p.vhi + 1))
                 if len(bits) != len(set(bits)):
                     raise fail(f"bits of '{item.key}' are placed twice")
@@ -215,7 +215,7 @@ class BitfieldNotation:
                 gaps = [b for b in range(low, top + 1) if b not in set(bits)]
                 if gaps:
                     raise fail(f"{_ranges(gaps, of=item.key)} in no field")
-                if item.kind == "label":
+                if item.kind in ("label", "trapcode"):
                     if layout.label_operand is not None:
                         raise fail("a layout holds at most one label")
                     slices = tuple(sorted(((p.hi, p.lo, p.vhi, p.vlo) for p in parts), reverse=True))
@@ -237,7 +237,7 @@ class BitfieldNotation:
         layout: BitLayout = variant.form
         terms = [f"{layout.constant:#x}"] if layout.constant else []
         for f in layout.fields:
-            if f.operand is None or f.kind == "label":
+            if f.operand is None or f.kind in ("label", "trapcode"):
                 continue
             a = f"args[{variant.arg_index(f.operand, f.fld)}]"
             if f.kind == "reg":
@@ -252,7 +252,10 @@ class BitfieldNotation:
         if layout.trap_site:
             lines.append(f"buf.trap_site(args[{variant.arg_index(layout.trap_site)}])")
         if layout.label is not None:
-            lines.append(f'buf.fixup(args[{variant.arg_index(layout.label_operand)}], "{layout.label.name}")')
+            target = f"args[{variant.arg_index(layout.label_operand)}]"
+            if variant.inst.operand(layout.label_operand).kind == "trapcode":
+                target = f"buf.trap_label({target})"
+            lines.append(f'buf.fixup({target}, "{layout.label.name}")')
         lines.append(f"buf.put{self.word_bits // 8}({' | '.join(terms) or '0'})")
         head = f"def enc_{variant.py_name}(buf, args, regs):"
         return "\n".join([head, f'    """{variant.name}: {layout.text}"""'] + ["    " + ln for ln in lines]) + "\n"

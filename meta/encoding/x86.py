@@ -41,8 +41,9 @@ from heron.meta.yamlload import LDict
 
 __all__ = ["X86Notation", "X86Form", "PARAM_KEYS", "FIELDS"]
 
-PARAM_KEYS = ("notation", "prefixes", "rex", "modrm_mod", "sib_rm", "sib_no_index", "no_disp0_base", "rex_byte_registers")
-FIELDS = ("reg", "rm", "opreg", "imm", "target", "cc")
+PARAM_KEYS = ("notation", "prefixes", "rex", "modrm_mod", "sib_rm", "sib_no_index", "no_disp0_base", "rex_byte_registers", "vex")
+FIELDS = ("reg", "rm", "opreg", "imm", "target", "cc", "vvvv")
+_VEX = re.compile(r"^VEX\.(LIG|L0|128)(?:\.([0-9A-F]{2}))?\.(0F|0F38|0F3A)\.(W0|W1|WIG)$")
 _IMM_BYTES = {"ib": 1, "iw": 2, "id": 4, "io": 8}
 _REL_BYTES = {"cb": 1, "cd": 4}
 _PTR = {8: "byte", 16: "word", 32: "dword", 64: "qword", 80: "xword", 128: "xmmword", 256: "ymmword"}
@@ -69,10 +70,12 @@ class X86Form:
     rm_is_mem: bool = False
     byte_regs: tuple[str, ...] = ()  # operands in register fields with 8-bit size
     trap_site: str | None = None  # trapcode operand in no field
+    vex: tuple[int, int, int, int] | None = None  # (L, pp, map, W) of a VEX.L.pp.map.W prefix
 
     def describe(self) -> str:
         head = " ".join(
-            [f"{p:02X}" for p in self.prefixes]
+            ([self.text.split()[0]] if self.vex else [])
+            + [f"{p:02X}" for p in self.prefixes]
             + (["REX.W"] if self.rex_w else ["REX"] if self.rex_force else [])
             + [f"{b:02X}" for b in self.opcode]
             + ([f"+{self.opreg}"] if self.opreg else [])
@@ -114,7 +117,18 @@ class X86Notation:
 
     def __init__(self, isa: Any, doc: LDict) -> None:
         self.isa = isa
-        sch.check_keys(doc, PARAM_KEYS, "encoding (x86)", required=PARAM_KEYS)
+        sch.check_keys(doc, PARAM_KEYS, "encoding (x86)", required=PARAM_KEYS[:-1])
+        self.vex: dict[str, Any] | None = None
+        if "vex" in doc:  # the three-byte VEX prefix: its escape byte, pp prefixes and opcode maps
+            vd = sch.expect_map(doc, "vex", "encoding: vex")
+            sch.check_keys(vd, ("escape", "pp", "maps"), "encoding: vex", required=("escape", "pp", "maps"))
+            ppl = sch.expect_list(vd, "pp", "encoding: vex.pp")
+            maps = sch.expect_list(vd, "maps", "encoding: vex.maps")
+            self.vex = {
+                "escape": sch.expect_int(vd, "escape", "encoding: vex.escape", 0, 255),
+                "pp": {sch.expect_int(ppl, i, "a pp prefix", 0, 255): i + 1 for i in range(len(ppl))},
+                "maps": {str(maps[i]): i + 1 for i in range(len(maps))},
+            }
         pl = sch.expect_list(doc, "prefixes", "encoding: prefixes")
         self.prefixes = tuple(sch.expect_int(pl, i, "a legacy prefix", 0, 255) for i in range(len(pl)))
         rex = sch.expect_map(doc, "rex", "encoding: rex")
@@ -191,6 +205,8 @@ class X86Notation:
                 )
         if form.rel_bytes:
             need("target", ("label", "trapcode"), "a relative target (cb cd)")
+        if form.vex and "vvvv" in form.fields:
+            need("vvvv", ("reg",), "VEX.vvvv")
         for f in form.fields:
             if f not in used:
                 raise fail(f"field '{f}' is given but the encoding has no place for it")
@@ -232,11 +248,23 @@ class X86Notation:
         def tok() -> tuple[str, int]:
             return toks[pos] if pos < len(toks) else ("", len(text) + 1)
 
+        if tok()[0].startswith("VEX"):
+            m = _VEX.match(tok()[0])
+            if m is None or self.vex is None:
+                why = "this ISA's encoding: has no vex section" if self.vex is None else "expected VEX.{LIG|L0|128}[.pp].{0F|0F38|0F3A}.{W0|W1|WIG}"
+                raise _Bad(f"bad VEX prefix '{tok()[0]}': {why}", tok()[1])
+            pp = 0 if m.group(2) is None else self.vex["pp"].get(int(m.group(2), 16))
+            if pp is None or m.group(3) not in self.vex["maps"]:
+                raise _Bad(f"VEX prefix '{tok()[0]}': pp or opcode map not in encoding: vex", tok()[1])
+            form.vex = (0, pp, self.vex["maps"][m.group(3)], 1 if m.group(4) == "W1" else 0)
+            pos += 1
         prefixes = []
-        while _HEX.match(tok()[0]) and int(tok()[0], 16) in self.prefixes and pos + 1 < len(toks):
+        while not form.vex and _HEX.match(tok()[0]) and int(tok()[0], 16) in self.prefixes and pos + 1 < len(toks):
             prefixes.append(int(tok()[0], 16))
             pos += 1
         form.prefixes = tuple(prefixes)
+        if form.vex and tok()[0].startswith("REX"):
+            raise _Bad("a VEX prefix has no REX prefix (its R X B W bits replace it)", tok()[1])
         if tok()[0] in ("REX.W", "REX"):
             form.rex_w = tok()[0] == "REX.W"
             form.rex_force = not form.rex_w
@@ -338,7 +366,18 @@ class X86Notation:
         for p in form.prefixes:
             lines.append(f"buf.put1({p:#x})")
         bits = " | ".join(rex_bits)
-        if form.rex_w or form.rex_force:
+        if form.vex:
+            # VEX3: escape, ~R ~X ~B mmmmm, W ~vvvv L pp (the inverted bits come from bit 3
+            # of the register encodings, like REX.R/X/B).
+            length, pp, mmmmm, w = form.vex
+            r = "r" if form.modrm == "r" else "0"
+            x = "x" if form.rm_is_mem else "0"
+            b = "base" if form.rm_is_mem else ("b" if b_name else "0")
+            v = f"regs[args[{arg(f['vvvv'])}]]" if "vvvv" in f else "0"
+            lines.append(f"buf.put1({self.vex['escape']:#x})")
+            lines.append(f"buf.put1((~{r} & 8) << 4 | (~{x} & 8) << 3 | (~{b} & 8) << 2 | {mmmmm})")
+            lines.append(f"buf.put1({w << 7 | length << 2 | pp:#x} | (~{v} & 15) << 3)")
+        elif form.rex_w or form.rex_force:
             fixed = self.rex["base"] | (self.rex["w"] if form.rex_w else 0)
             lines.append(f"buf.put1({fixed:#x}{' | ' + bits if bits else ''})")
         elif rex_bits or byte_vars:
@@ -406,6 +445,30 @@ class X86Notation:
         ]
 
     # -- assembler syntax (Intel, as capstone prints it) --------------------------------------
+    def mem_text_source(self, form: Any) -> str:
+        """Python source of ``def _asm_mem_<form>(reg, base, index, scale, disp, size)``:
+        :meth:`format_mem` for the generated printers (``reg(number, bits)`` names a
+        register, ``_fmt_imm`` formats an immediate; a ``disp`` that is not an int yet, a
+        stack slot before the frame is laid out, prints as itself)."""
+        ptr = self.isa.pointer_bits
+        names = {k: f"{v} ptr " for k, v in _PTR.items()}
+        return f'''def _asm_mem_{form.name}(reg, base, index, scale, disp, size):
+    """An x86 memory operand as capstone prints it: qword ptr [base + index*4 + 8]."""
+    text = reg(base, {ptr})
+    if index >= 0:
+        text += " + " + reg(index, {ptr}) + ("*" + str(1 << scale) if scale else "")
+    if type(disp) is not int:
+        text += " + " + str(disp)
+    else:
+        d = _fmt_imm(disp, 32, True)
+        if d != "0":
+            text += " - " + d[1:] if d.startswith("-") else " + " + d
+    return _MEM_PTR.get(size, "") + "[" + text + "]"
+
+
+_MEM_PTR = {names!r}
+'''
+
     def format_mem(self, form: Any, fields: dict[str, int], size: int | None) -> str:
         regs = list(self.isa.registers.values())
         ptr = self.isa.pointer_bits

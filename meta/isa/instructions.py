@@ -96,10 +96,19 @@ def _load_instruction(name: str, parent: LDict, isa: ISA) -> Instruction:
             if o not in names:
                 raise fdoc.error(f"{what}: field '{f}' names '{o}', which is not an operand (operands: {', '.join(names) or 'none'})", f)
             fields[str(f)] = o
-    asm = sch.expect_str(body, "asm", f"{what}: asm")
-    for m in _PLACEHOLDER.finditer(asm):
-        if m.group(1) not in names:
-            raise body.error(f"{what}: asm placeholder '{{{m.group(1)}}}' is not an operand (column {m.start() + 1})", "asm")
+    asm_doc = body["asm"]
+    if isinstance(asm_doc, LDict):  # a condition over params -> text, like `encoding`
+        asm_texts = [(asm_doc[c], asm_doc, c) for c in asm_doc]
+        asm = str(next(iter(asm_doc.values()), ""))
+    else:
+        asm = sch.expect_str(body, "asm", f"{what}: asm")
+        asm_texts = [(asm, body, "asm")]
+    for text, where, key in asm_texts:
+        if not isinstance(text, str):
+            raise where.error(f"{what}: asm must be a string or a mapping from a condition over params to a string, found {describe(text)}", key)
+        for m in _PLACEHOLDER.finditer(text):
+            if m.group(1) not in names:
+                raise where.error(f"{what}: asm placeholder '{{{m.group(1)}}}' is not an operand (column {m.start() + 1})", key)
     semantics = sch.expect_str(body, "semantics", f"{what}: semantics")
     inst = Instruction(
         name=name,
@@ -196,22 +205,24 @@ def _ct(text: Any, file: str, line: int, consts: dict[str, int], what: str) -> i
     return value
 
 
-def _encoding_for(inst: Instruction, body: LDict, params: dict[str, int], vname: str) -> tuple[str, int]:
-    enc = body["encoding"]
+def _encoding_for(inst: Instruction, body: LDict, params: dict[str, int], vname: str, key: str = "encoding") -> tuple[str, int]:
+    """The text of ``key`` (``encoding`` or ``asm``) for one variant: the string, or the
+    one entry of a mapping whose condition over params holds."""
+    enc = body[key]
     if isinstance(enc, str):
-        return enc, body.value_line("encoding")
+        return enc, body.value_line(key)
     if not isinstance(enc, LDict):
-        raise body.error(f"instruction '{inst.name}': encoding must be a string or a mapping from a condition over params to a string", "encoding")
+        raise body.error(f"instruction '{inst.name}': {key} must be a string or a mapping from a condition over params to a string", key)
     chosen = []
     for cond, text in enc.items():
         line = enc.key_line(cond)
         if not isinstance(text, str):
-            raise enc.error(f"instruction '{inst.name}': the encoding for '{cond}' must be a string, found {describe(text)}", cond)
-        if _ct(str(cond), enc.file, line, params, f"instruction '{inst.name}': encoding condition"):
+            raise enc.error(f"instruction '{inst.name}': the {key} for '{cond}' must be a string, found {describe(text)}", cond)
+        if _ct(str(cond), enc.file, line, params, f"instruction '{inst.name}': {key} condition"):
             chosen.append((text, enc.value_line(cond)))
     if len(chosen) != 1:
-        many = "no encoding condition holds" if not chosen else "several encoding conditions hold"
-        raise body.error(f"instruction '{inst.name}': {many} for variant {vname}", "encoding")
+        many = f"no {key} condition holds" if not chosen else f"several {key} conditions hold"
+        raise body.error(f"instruction '{inst.name}': {many} for variant {vname}", key)
     return chosen[0]
 
 
@@ -243,7 +254,8 @@ def _expand_variants(inst: Instruction, body: LDict, isa: ISA) -> None:
                 sizes[o.name] = None if o.size is None else _ct(o.size, body.file, o.line, params, f"{vname}: size of '{o.name}'")
         program = instantiate(sem, *_environment(inst, isa), consts=params, label=vname, **_state_options(isa))  # type: ignore[misc]
         text, line = _encoding_for(inst, body, params, vname)
-        variant = Variant(inst, params, vname, program, sizes, text, line, index=len(isa.variants) + len(inst.variants))
+        asm, _ = _encoding_for(inst, body, params, vname, "asm")
+        variant = Variant(inst, params, vname, program, sizes, text, line, index=len(isa.variants) + len(inst.variants), asm=asm)
         variant.form = isa.notation.bind(variant, body)
         inst.variants.append(variant)
 

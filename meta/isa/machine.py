@@ -46,6 +46,7 @@ ISA_KEYS = (
     "doc",
     "pointer_bits",
     "endianness",
+    "disassembler",
     "register_classes",
     "registers",
     "state",
@@ -82,7 +83,7 @@ def load_machine(doc: Any, folder: str) -> ISA:
     rules and calling conventions, which the other files add)."""
     if not isinstance(doc, LDict):
         raise SpecError(f"isa.yaml must be a mapping with the keys {', '.join(ISA_KEYS)}", getattr(doc, "file", "isa.yaml"), 1)
-    sch.check_keys(doc, ISA_KEYS, "isa.yaml", required=ISA_KEYS)
+    sch.check_keys(doc, ISA_KEYS, "isa.yaml", required=tuple(k for k in ISA_KEYS if k != "disassembler"))
     name = sch.expect_name(doc, "name", "the ISA name")
     if name != folder:
         raise doc.error(f"isa.yaml: name '{name}' must be the folder's name '{folder}'", "name")
@@ -92,12 +93,19 @@ def load_machine(doc: Any, folder: str) -> ISA:
     endianness = doc["endianness"]
     if endianness not in ("little", "big"):
         raise doc.error(f"endianness must be little or big, not {describe(endianness)}", "endianness")
+    disassembler: dict[str, str] = {}
+    if "disassembler" in doc:
+        dd = sch.expect_map(doc, "disassembler", "disassembler")
+        sch.check_keys(dd, ("capstone_arch", "capstone_mode"), "disassembler", required=("capstone_arch", "capstone_mode"))
+        for k in ("capstone_arch", "capstone_mode"):
+            disassembler[k] = sch.expect_str(dd, k, f"disassembler: {k}")
     isa = ISA(
         name=name,
         doc=sch.expect_str(doc, "doc", "doc"),
         folder=folder,
         pointer_bits=pointer_bits,
         endianness=endianness,
+        disassembler=disassembler,
         classes=_load_classes(sch.expect_map(doc, "register_classes", "register_classes")),
         registers={},
         state={},

@@ -40,6 +40,11 @@ __all__ = [
     "Instruction",
     "Variant",
     "CallConv",
+    "Relocation",
+    "FrameGeometry",
+    "TArg",
+    "TemplateInst",
+    "Template",
     "PatVar",
     "PatWild",
     "PatLit",
@@ -199,6 +204,7 @@ class Variant:
     encoding_line: int
     form: Any = None  # the notation's parsed, bound encoding (heron.meta.encoding)
     index: int = 0
+    asm: str = ""  # the asm template of this variant (instructions.yaml's `asm`, or its entry for these params)
 
     @property
     def py_name(self) -> str:
@@ -258,6 +264,65 @@ class CallConv:
     frame_pointer: str
     stack_align: int
     red_zone: int
+    line: int
+
+
+@dataclass
+class Relocation:
+    """A relocation kind of abi.yaml: ``size`` bytes, PC-relative or absolute; a
+    ``label_field`` of the notation referring to a symbol becomes this relocation."""
+
+    name: str
+    size: int
+    pc_relative: bool
+    label_field: str | None
+    doc: str
+    line: int
+
+
+@dataclass
+class FrameGeometry:
+    """abi.yaml ``frame``: the bytes between the caller's stack pointer at a call and the
+    frame pointer (``header``), the stack bytes one ``save`` of each class takes, and the
+    bytes a call instruction pushes (``call_pushes``: the return address; 0 with a link register)."""
+
+    header: int
+    save_bytes: dict[str, int]
+    call_pushes: int = 0
+
+
+@dataclass(frozen=True)
+class TArg:
+    """One operand value of a framework template: ``kind`` is ``reg`` (a physical
+    register, ``value`` its name), ``ph`` (a placeholder, ``value`` its name), ``int``,
+    ``enum`` (``value`` the ISA enum value's encoding), ``trapcode`` or ``mem``
+    (``value``: ``((field, TArg | None), ...)`` in the addressing form's order)."""
+
+    kind: str
+    value: object
+
+
+@dataclass
+class TemplateInst:
+    """One instruction of a template; ``reloc``: ``(kind, from_end)`` when the immediate
+    given a symbol placeholder is a relocation whose field ends ``from_end`` bytes before
+    the end of the instruction."""
+
+    variant: Variant
+    args: dict[str, TArg]
+    reloc: tuple[str, int] | None
+    line: int
+
+
+@dataclass
+class Template:
+    """A framework template: per key (a register class, an IR type or ``None``) its
+    instructions; ``placeholders`` maps each placeholder it uses to its kind."""
+
+    name: str
+    keyed_by: str | None  # 'class' | 'type' | None
+    bodies: dict[str | None, list[TemplateInst]]
+    placeholders: dict[str, str]
     line: int
 
 
@@ -406,11 +471,12 @@ class Rule:
     when: str | None
     priority: int
     lets: list[tuple[str, str]]
-    maps: dict[str, dict[str, str]]
+    maps: dict[str, dict[str, str | None]]  # None: the rule does not apply to that IR value
     line: int
     file: str
     raw: Any = field(default=None, repr=False)
     instances: list[RuleInstance] = field(default_factory=list)
+    unproven: str | None = None  # why the verifier assumes this rule instead of proving it
 
 
 # -- the whole ISA -----------------------------------------------------------------------
@@ -429,11 +495,16 @@ class ISA:
     enums: dict[str, IsaEnum]
     addressing: dict[str, AddressingForm]
     encoding: dict[str, Any]  # the notation's parameters (isa.yaml `encoding:`)
+    disassembler: dict[str, str] = field(default_factory=dict)  # capstone_arch, capstone_mode
     notation: Any = None  # heron.meta.encoding.Notation
     instructions: dict[str, Instruction] = field(default_factory=dict)
     value_classes: dict[str, str] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     call_convs: dict[str, CallConv] = field(default_factory=dict)
+    scratch: dict[str, str] = field(default_factory=dict)  # class -> register (abi.yaml)
+    relocations: dict[str, Relocation] = field(default_factory=dict)
+    frame: FrameGeometry | None = None
+    templates: dict[str, Template] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # file name -> its YAML document
     ir: Any = field(default=None, repr=False)  # the IRSemantics the rules were checked against
 

@@ -63,7 +63,7 @@ from heron.meta.yamlload import LDict, LList, describe
 __all__ = ["RULES_FILE_KEYS", "RULE_KEYS", "VALUE_CLASS_KINDS", "load_rules", "value_class"]
 
 RULES_FILE_KEYS = ("value_classes", "rules")
-RULE_KEYS = ("doc", "match", "types", "when", "priority", "let", "maps", "emit")
+RULE_KEYS = ("doc", "unproven", "match", "types", "when", "priority", "let", "maps", "emit")
 VALUE_CLASS_KINDS = ("int", "float", "vector")
 _LET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _VALUE_NAME = re.compile(r"^([a-z][a-z0-9_]*)(?:\.(lo|hi))?$")
@@ -134,8 +134,13 @@ def _load_rule(name: str, parent: LDict, isa: ISA, ir: IRSemantics) -> Rule:
             if not isinstance(k, str) or not _LET_NAME.match(k):
                 raise md.error(f"{what}: map name '{k}' must be an identifier", k)
             table = sch.expect_map(md, k, f"{what}: map '{k}'")
-            maps[k] = {str(a): str(b) for a, b in table.items()}
-    rule = Rule(name, sch.expect_str(body, "doc", f"{what}: doc"), text, pattern, when, priority, lets, maps, parent.key_line(name), parent.file, body)
+            maps[k] = {str(a): (None if b is None else str(b)) for a, b in table.items()}
+    unproven = None
+    if "unproven" in body:
+        unproven = body["unproven"]
+        if not isinstance(unproven, str) or not unproven.strip():
+            raise body.error(f"{what}: unproven must say why the rule cannot be proven (a non-empty string)", "unproven")
+    rule = Rule(name, sch.expect_str(body, "doc", f"{what}: doc"), text, pattern, when, priority, lets, maps, parent.key_line(name), parent.file, body, unproven=unproven)
     for label, given, root_type, line in _type_entries(rule, body, ir):
         solutions = solve_types(pattern, ir, given, root_type)
         if not solutions:
@@ -286,7 +291,7 @@ class _Instantiator:
         self.is_branch = "branch" in root_op.flags
         self.destinations = [f.name for f in self.spec.formats[root_op.format].fields if f.kind in DESTINATION_KINDS]
         emits = self._emits()
-        enum_vars = [(n, k.enum, tuple(v[0] for v in k.values)) for n, k in self.imm_vars.items() if isinstance(k, EnumImm)]
+        enum_vars = [(n, k.enum, self._mapped_values(n, k)) for n, k in self.imm_vars.items() if isinstance(k, EnumImm)]
         return RuleInstance(
             rule=self.rule,
             label=self.label,
@@ -409,7 +414,7 @@ class _Instantiator:
         if not isinstance(emit, LList) or not emit:
             raise self.body.error(f"rule '{self.rule.name}': emit must be a non-empty list of '- INSTRUCTION: {{operand: value, ...}}'", "emit")
         self.defined: dict[str, str] = {}  # register value key -> class
-        self.map_uses: set[str] = set()
+        self.map_uses: set[tuple[str, str]] = set()  # (map, enum variable)
         out: list[EmitInst] = []
         seen_branch = False
         for i, entry in enumerate(emit):
@@ -438,6 +443,15 @@ class _Instantiator:
         if self.is_branch and not seen_branch:
             raise self.error(f"'{self.rule.pattern.opcode}' is a branch: the sequence must end with branch instructions to {', '.join(self.destinations)}")
         return out
+
+    def _mapped_values(self, var: str, kind: EnumImm) -> tuple[str, ...]:
+        """The IR enum values the rule applies to: those every map read with ``var`` maps
+        (an entry `~` says the rule does not apply to that value)."""
+        tables = [self.rule.maps[m] for m, v in self.map_uses if v == var]
+        values = tuple(v[0] for v in kind.values if all(t[v[0]] is not None for t in tables))
+        if not values:
+            raise self.error(f"the maps read with '{var}' leave no {kind.enum} value the rule applies to")
+        return values
 
     def _keys(self, name: str) -> list[str]:
         return [name] if self.parts.get(name, 1) == 1 else [f"{name}.lo", f"{name}.hi"]
@@ -592,6 +606,7 @@ class _Instantiator:
         if missing:
             raise SpecError(f"rule '{self.rule.name}': map '{mname}' has no entry for {kind.enum} value{'s' if len(missing) > 1 else ''} {', '.join(missing)}", maps_doc.file, maps_doc.line)
         for k, v in table.items():
-            if enum.value(v) is None:
+            if v is not None and enum.value(v) is None:
                 raise SpecError(f"rule '{self.rule.name}': map '{mname}': '{v}' is not a value of enum '{enum.name}'", maps_doc.file, maps_doc.value_line(k))
+        self.map_uses.add((mname, var))
         return EnumArg(map=mname, var=var)

@@ -19,12 +19,30 @@ The driver (as Cranelift's ``machinst/lower.rs``):
 
 The ISA module (``heron.generated.<isa>``) provides, besides ``LOWER``: ``value_class(ty)``
 (register class index of an IR type, and how many registers an i128 takes),
-``templates`` (move, jump), and the ABI lowering of parameters, returns and calls
-(``heron.backend.abi``).
+``templates`` (move, jump), and ``abi`` (:mod:`heron.backend.abi`): the lowering of
+parameters, returns and calls, and of the IR opcodes the framework lowers itself
+(``abi.lowerers``: br_table, stack_addr, func_addr, global_value, get_frame_pointer,
+get_stack_pointer, get_return_address, nop, fence).  A rule for one of these opcodes
+takes precedence.  What the ABI learns while lowering (outgoing-argument bytes, return
+area bytes, number of calls) ends up in ``vcode.meta``.
 
-Example (with the x86-64 backend, once generated)::
+Example (the x86-64 backend; ``heron.backend.compile.vcode_to_text`` prints VCode)::
 
-    >>> vcode = lower_function(fn, isa)          # doctest: +SKIP
+    >>> from heron.backend.isa import lookup_isa
+    >>> from heron.backend.legalize import legalize_function
+    >>> from heron.ir.parser import parse_functions
+    >>> [fn] = parse_functions('''
+    ... function %f(i64, i64) -> i64 {
+    ... block0(v0: i64, v1: i64):
+    ...     v2 = iadd_imm v0, 5
+    ...     v3 = imul v2, v1
+    ...     return v3
+    ... }''')
+    >>> _ = legalize_function(fn)
+    >>> isa = lookup_isa("x86_64")
+    >>> vcode = lower_function(fn, isa)
+    >>> [isa.INSTS[mi.op].name for mi in vcode.blocks[0].insts]
+    ['abi_args', 'add_ri8.64', 'imul_rr.64', 'abi_return']
 """
 
 from __future__ import annotations
@@ -65,7 +83,11 @@ class LowerCtx:
     Generated matchers call ``reg``/``regs`` for operand registers, ``out``/``outs`` for
     result registers, ``temp`` for scratch registers, ``producer`` to look through an
     operand, ``sink`` to take a load over, ``target`` for branch destinations and
-    ``emit`` to append a machine instruction to the current IR instruction's sequence.
+    ``emit`` to append a machine instruction to the current IR instruction's sequence;
+    ``arg_type``/``result_type`` read type variables of a matched instruction and
+    ``same_value`` compares operands (a pattern variable used twice).  A matcher calls
+    ``reg``/``out``/``sink`` only once its rule applies: they have effects.
+    ``abi_state`` is what the ABI lowering records for the frame (``vcode.meta``).
     """
 
     __slots__ = (
@@ -83,6 +105,7 @@ class LowerCtx:
         "cur_inst",
         "targets",
         "block_label",
+        "abi_state",
     )
 
     def __init__(self, func: Function, isa: Any, vcode: VCode) -> None:
@@ -101,6 +124,7 @@ class LowerCtx:
         self.cur_inst = -1
         self.targets: dict[int, list[int]] = {}  # branch inst -> labels of its destinations
         self.block_label: dict[int, int] = {}
+        self.abi_state: dict[str, Any] = {}  # what the ABI lowering records (see heron.backend.abi)
 
     # -- registers of values ---------------------------------------------------------
     def _value_regs(self, v: int) -> Any:
@@ -152,6 +176,19 @@ class LowerCtx:
         ty = self.dfg.value_type[self.dfg.resolve_alias(v)]
         assert ty is not None
         return ty
+
+    def arg_type(self, data: InstData, j: int) -> Type | None:
+        """The type of operand ``j`` of an instruction (matchers read type variables so)."""
+        dfg = self.dfg
+        return dfg.value_type[dfg.resolve_alias(data.args[j])]
+
+    def result_type(self, inst: int, k: int) -> Type | None:
+        """The type of result ``k`` of ``inst``."""
+        return self.dfg.value_type[self.dfg.results[inst][k]]
+
+    def same_value(self, a: int, b: int) -> bool:
+        """Whether two operands are the same IR value (a pattern variable used twice)."""
+        return self.dfg.resolve_alias(a) == self.dfg.resolve_alias(b)
 
     # -- looking through operands ------------------------------------------------------
     def producer(self, v: int) -> tuple[int, InstData] | None:
@@ -206,12 +243,28 @@ def _lowering_order(fn: Function, cfg: ControlFlowGraph) -> tuple[list[int], dic
     return hot + cold, critical
 
 
+_DISPATCH: dict[int, dict[int, Any]] = {}
+
+
+def _dispatch(isa: Any) -> dict[int, Any]:
+    """IR opcode -> lowering function: the framework's, then the rules' (which win)."""
+    table = _DISPATCH.get(id(isa))
+    if table is None:
+        table = dict(isa.abi.lowerers) if isa.abi is not None else {}
+        table.update(isa.LOWER)
+        _DISPATCH[id(isa)] = table
+    return table
+
+
 def lower_function(fn: Function, isa: Any) -> VCode:
     """Select instructions for ``fn`` (legalized IR) with the ISA's generated rules."""
+    if isa.abi is None:
+        raise CompileError(f"{isa.NAME}: the backend has no framework templates (abi.yaml) yet", target=isa.NAME)
     cfg = ControlFlowGraph(fn)
     order, critical = _lowering_order(fn, cfg)
     vcode = VCode(list(isa.CLASS_NAMES))
     ctx = LowerCtx(fn, isa, vcode)
+    lowerers = _dispatch(isa)
     dfg = fn.dfg
     layout = fn.layout
 
@@ -221,7 +274,9 @@ def lower_function(fn: Function, isa: Any) -> VCode:
         ctx.block_label[b] = vcode.add_block(ir_block=b, cold=layout.is_cold(b))
         term = layout.last_inst(b)
         data = dfg.insts[term] if term is not None else None
-        if data is not None and data.dests and len(cfg.succs[b]) > 1:
+        if data is not None and data.dests and data.opcode != op.JUMP:
+            # A jump copies its arguments itself; any other branch passes them (and
+            # takes a critical edge) through an edge block of its own.
             for i, bc in enumerate(data.dests):
                 if bc.args or critical.get((b, bc.block), False):
                     edge_blocks[(b, i, bc.block)] = vcode.add_block(cold=layout.is_cold(b))
@@ -257,19 +312,32 @@ def lower_function(fn: Function, isa: Any) -> VCode:
     # definition, whatever the final placement of cold blocks), instructions backwards.
     per_block: dict[int, list[MInst]] = {}
     entry = cfg.rpo[0]
+    insts = dfg.insts
+    results = dfg.results
+    value_used = ctx.value_used
+    sunk = ctx.sunk
     for b in reversed(cfg.rpo):
         seqs: list[list[MInst]] = []
         for inst in reversed(layout.block_insts(b)):
-            data = dfg.insts[inst]
-            opcode = data.opcode
-            if inst in ctx.sunk:
+            data = insts[inst]
+            if inst in sunk:
                 continue
-            if not _EFFECTFUL[opcode]:
-                if not any(ctx.value_used[r] for r in dfg.results[inst]):
-                    continue
+            if not _EFFECTFUL[data.opcode]:
+                for r in results[inst]:
+                    if value_used[r]:
+                        break
+                else:
+                    continue  # dead, or merged into every user
+            if data.dests is not None:
+                # Arguments passed on edges are copied in edge blocks made after this
+                # walk: their producers must be lowered all the same.
+                for i, bc in enumerate(data.dests):
+                    if (b, i, bc.block) in edge_blocks:
+                        for a in bc.args:
+                            ctx.regs(a)
             ctx.cur = []
             ctx.cur_inst = inst
-            _lower_inst(ctx, inst, data, b, edge_blocks)
+            _lower_inst(ctx, inst, data, lowerers)
             seqs.append(ctx.cur)
         if b == entry:
             ctx.cur = []
@@ -301,10 +369,11 @@ def lower_function(fn: Function, isa: Any) -> VCode:
         vb.succs = [ctx.block_label[dest]]
     vcode.entry = ctx.block_label[entry]
     vcode.compute_preds()
+    vcode.meta.update(ctx.abi_state)
     return vcode
 
 
-def _lower_inst(ctx: LowerCtx, inst: int, data: InstData, block: int, edge_blocks: dict) -> None:
+def _lower_inst(ctx: LowerCtx, inst: int, data: InstData, lowerers: dict[int, Any]) -> None:
     isa = ctx.isa
     opcode = data.opcode
     if opcode == op.JUMP:
@@ -319,7 +388,7 @@ def _lower_inst(ctx: LowerCtx, inst: int, data: InstData, block: int, edge_block
     if info.is_call:
         isa.abi.lower_call(ctx, inst, data)
         return
-    matcher = isa.LOWER.get(opcode)
+    matcher = lowerers.get(opcode)
     if matcher is None or not matcher(ctx, inst, data):
         ty = data.ctrl_type
         if ty is None and data.args:

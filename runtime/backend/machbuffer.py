@@ -24,6 +24,12 @@ everything whose value is not known yet is recorded beside the bytes:
 - **relocations**: ``add_reloc(offset, kind, symbol, addend)`` for what only the
   linker knows (kinds are the ISA's names: x86-64's ``abs8``, ``pcrel4``...).
 - **traps**: ``add_trap(offset, code)`` maps a code offset to a CLIF trap code.
+- **the encoders' interface** (``heron.meta.encoding``): ``fixup(label, kind)`` is
+  ``use_label`` at the current offset, or, when ``label`` is a
+  :class:`~heron.backend.vcode.SymbolRef` (a call's target), a relocation of the kind
+  ``symbol_fixups[kind]`` names (with its addend); ``trap_label(code)`` is the label of
+  the function's out-of-line trap stub for ``code`` (made on first use; the emitter
+  binds it after the code: ``trap_labels``); ``trap_site(code)`` is ``add_trap`` here.
 
 ``finish()`` resolves the fixups and returns an immutable :class:`CompiledCode`.
 
@@ -136,11 +142,21 @@ class MachBuffer:
         "_tail_offset",
         "_tail_labels",
         "_finished",
+        "_symbol_fixups",
+        "trap_labels",
     )
 
-    def __init__(self, patchers: Mapping[str, Patcher], num_blocks: int = 0, code_align: int = 1) -> None:
+    def __init__(
+        self,
+        patchers: Mapping[str, Patcher],
+        num_blocks: int = 0,
+        code_align: int = 1,
+        symbol_fixups: Mapping[str, tuple[str, int]] | None = None,
+    ) -> None:
         self.data = bytearray()
         self._patchers = patchers
+        self._symbol_fixups = symbol_fixups or {}
+        self.trap_labels: dict[str, int] = {}  # trap code -> label of its stub
         self._labels: list[int] = [_UNBOUND] * num_blocks  # label -> offset
         self._fixups: list[list[Any]] = []  # [field offset, patcher, label, kind]
         self._relocs: list[Reloc] = []
@@ -207,6 +223,30 @@ class MachBuffer:
         except KeyError:
             raise CompileError(f"unknown label fixup kind {kind!r}") from None
         self._fixups.append([at_offset, patcher, label, kind])
+
+    # -- what encoders call ---------------------------------------------------
+    def fixup(self, label: Any, kind: str) -> None:
+        """The label field ``kind`` starting here refers to ``label`` (an int), or to a
+        symbol (a SymbolRef): then it is a relocation (see the module docstring)."""
+        if type(label) is int:
+            self._fixups.append([len(self.data), self._patchers[kind], label, kind])
+            return
+        try:
+            reloc, addend = self._symbol_fixups[kind]
+        except KeyError:
+            raise CompileError(f"label field {kind!r} cannot refer to a symbol ({label!r}): no relocation has it") from None
+        self._relocs.append(Reloc(len(self.data), reloc, label.name, label.addend + addend))
+
+    def trap_label(self, code: str) -> int:
+        """The label of the out-of-line trap stub for ``code``."""
+        label = self.trap_labels.get(code)
+        if label is None:
+            label = self.trap_labels[code] = self.get_label()
+        return label
+
+    def trap_site(self, code: str) -> None:
+        """The instruction starting here traps with ``code``."""
+        self._traps.append(TrapSite(len(self.data), code))
 
     # -- branch simplification ------------------------------------------------
     def add_uncond_branch(self, start: int, end: int, label: int) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "InstInfo",
     "MInst",
     "SlotRef",
+    "SymbolRef",
     "VBlock",
     "VCode",
     "is_vreg",
@@ -155,22 +156,42 @@ class SlotRef:
         return f"SlotRef({self.area}{self.index}+{self.offset})"
 
 
+class SymbolRef:
+    """A symbol (a function or data object named as in the IR, ``%g``) plus an addend,
+    where code refers to something only the linker places: the label operand of a call
+    (the label field becomes a relocation) or an immediate of an MInst with ``reloc``."""
+
+    __slots__ = ("name", "addend")
+
+    def __init__(self, name: str, addend: int = 0) -> None:
+        self.name = name
+        self.addend = addend
+
+    def __repr__(self) -> str:
+        return f"SymbolRef({self.name}{self.addend:+d})" if self.addend else f"SymbolRef({self.name})"
+
+
 class MInst:
     """One machine instruction: its op and its args (see the module docstring).
 
     ``extra`` holds the variable fixed-register operands of calls and returns as
     ``(reg, preg, access)`` triples: argument registers used, result registers defined.
+    ``reloc`` is ``(from_end, kind, SymbolRef)`` when an immediate of the instruction
+    holds a symbol's address: the field of relocation ``kind`` ends ``from_end`` bytes
+    before the end of the encoded instruction (the encoder writes 0 there).
     """
 
-    __slots__ = ("op", "args", "extra")
+    __slots__ = ("op", "args", "extra", "reloc")
 
     def __init__(self, op: int, args: list[Any], extra: list[tuple[int, int, int]] | None = None) -> None:
         self.op = op
         self.args = args
         self.extra = extra
+        self.reloc: tuple[int, str, SymbolRef] | None = None
 
     def __repr__(self) -> str:
-        return f"MInst({self.op}, {self.args}{', extra=' + repr(self.extra) if self.extra else ''})"
+        more = (f", extra={self.extra!r}" if self.extra else "") + (f", reloc={self.reloc!r}" if self.reloc else "")
+        return f"MInst({self.op}, {self.args}{more})"
 
 
 class VBlock:

@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("-v", "--verbose", action="store_true", help="print every run line")
     test.add_argument("-q", "--quiet", action="store_true", help="print only the summary and failures")
 
+    run = sub.add_parser("run", help="compile CLIF files for this machine and run their `; run:` lines natively")
+    run.add_argument("files", nargs="+", help="CLIF files or folders")
+    run.add_argument("-v", "--verbose", action="store_true", help="print every run line")
+
+    comp = sub.add_parser("compile", help="compile CLIF functions and print the VCode (and the disassembly)")
+    comp.add_argument("files", nargs="+", help="CLIF files")
+    comp.add_argument("--target", default=None, help="target ISA (x86_64, riscv64, a triple...; default: this machine)")
+    comp.add_argument("--disasm", action="store_true", help="also disassemble the machine code (capstone)")
+    comp.add_argument("--timings", action="store_true", help="print the CPU time of each pipeline phase")
+
     from heron.meta.cli import add_meta_parser
 
     add_meta_parser(sub)
@@ -75,6 +85,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_filetests(args.paths, interpret=args.interpret, expect_fail=args.expect_fail,
                              verbose=args.verbose, quiet=args.quiet)
+    if args.command == "run":
+        from heron.cli.filetest import run_filetests
+
+        return run_filetests(args.files, verbose=args.verbose, native=True)
+    if args.command == "compile":
+        from heron.cli.compile import run_compile
+
+        return run_compile(args.files, args.target, args.disasm, args.timings)
     if args.command == "meta":
         from heron.meta.cli import run_meta
 

@@ -1,6 +1,13 @@
 """heron.jit: run compiled functions in this process (DESIGN.md §6).
 
+The short way: ``heron.jit.compile_functions(functions)`` compiles IR functions for this
+machine, links them with their entry trampolines and returns a module whose
+``get_function("%name")`` is a Python callable (see :mod:`heron.jit.compiler`).
+
 One module per concern::
+
+    compiler.py  compile_functions: backend + trampolines + imports + JITModule
+    entry.py     the entry trampoline, written in IR
 
     memory.py    Pages: libc mmap/mprotect/munmap through ctypes; W^X
     module.py    JITModule: declare/define functions, data and imports; finalize lays
@@ -12,7 +19,7 @@ Usage, once the backend produces a ``CompiledCode`` for each function (the ISA's
 generated module supplies the relocation appliers and the calling-convention
 counts)::
 
-    module = JITModule(isa.RELOC_APPLIERS, isa.HOST_CALL_CONV)
+    module = JITModule(isa.RELOCS, isa.HOST_CALL_CONV)
     module.declare_function("%add", sig)
     module.define_function("%add", compiled)
     module.finalize()
@@ -71,17 +78,20 @@ The context block is per module: a module is called from one thread at a time.
 to set it (its own stack pointer minus a budget).
 
 What the ISA's generated module must provide to the JIT: the relocation appliers
-(kind -> ``abs_reloc``/``pcrel_reloc``/custom), the label patchers of its
+(``RELOCS``: kind -> ``abs_reloc``/``pcrel_reloc``/custom), the label patchers of its
 ``MachBuffer`` fixups, the register counts of its calling convention
 (``HostCallConv``), and the entry trampoline and trap stub generators.
 """
 
 from heron.jit.callable import HostCallConv, JitFunction, ReturnPlan
+from heron.jit.compiler import CompiledModule, compile_functions
 from heron.jit.memory import Pages
 from heron.jit.module import JITModule, abs_reloc, pcrel_reloc
 from heron.jit.trap import TRAP_CONTEXT_SYMBOL, TrapContext, trap_code_name, trap_code_number
 
 __all__ = [
+    "compile_functions",
+    "CompiledModule",
     "JITModule",
     "JitFunction",
     "HostCallConv",

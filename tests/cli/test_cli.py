@@ -104,6 +104,10 @@ def test_expected_failure_list(tmp_path: Path, capsys) -> None:
         (["cat"], "the following arguments are required: files"),
         (["meta", "frob"], "invalid choice: 'frob'"),
         (["test", "--expect-fail", "/no/list.txt", "x.clif"], "heron: error:"),
+        (["compile", "--target", "vax", "x.clif"], "heron: error: unknown target 'vax'"),
+        (["compile", "/no/such/file.clif"], "heron: error: cannot read /no/such/file.clif"),
+        (["run", "/no/such/dir"], "heron: error: no such file or folder: /no/such/dir"),
+        (["compile"], "the following arguments are required: files"),
     ],
 )
 def test_bad_arguments_give_one_message(argv: list[str], message: str, capsys) -> None:
@@ -150,3 +154,75 @@ def test_console_script_runs_as_a_process() -> None:
     proc = subprocess.run([sys.executable, "-m", "heron.cli", "interpret", str(EXAMPLE)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("6 passed, 0 failed")
+
+
+NATIVE = """test run
+target x86_64
+
+function %div(i64, i64) -> i64 {
+block0(v0: i64, v1: i64):
+    v2 = udiv v0, v1
+    return v2
+}
+; run: %div(7, 2) == 3
+; run: %div(7, 0) == 3
+"""
+
+on_x86_64 = pytest.mark.skipif(
+    not (sys.platform == "linux" and __import__("platform").machine() == "x86_64"), reason="runs x86-64 code"
+)
+
+
+@on_x86_64
+def test_test_runs_run_files_natively_and_reports_traps(tmp_path: Path, capsys) -> None:
+    f = _write(tmp_path, "div.clif", NATIVE)
+    assert main(["test", "-v", f]) == 1
+    out = capsys.readouterr().out
+    assert "ok   div.clif:9: run: %div(7, 2) == 3 (native)" in out
+    assert "FAIL div.clif:10: run: %div(7, 0) == 3: trapped: int_divz (native)" in out
+    assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+    assert main(["test", "--interpret", "-v", f]) == 1
+    assert "(interpret)" in capsys.readouterr().out
+
+
+@on_x86_64
+def test_run_compiles_whatever_the_header(tmp_path: Path, capsys) -> None:
+    f = _write(tmp_path, "add.clif", GOOD)  # `test interpret`, no target: heron run still compiles it
+    assert main(["run", "-v", f]) == 0
+    out = capsys.readouterr().out
+    assert "(native)" in out and out.strip().splitlines()[-1] == "2 passed, 0 failed"
+
+
+@on_x86_64
+def test_a_function_that_does_not_compile_fails_its_own_lines(tmp_path: Path, capsys) -> None:
+    text = NATIVE + """
+function %vec(i32x4) -> i32x4 {
+block0(v0: i32x4):
+    v1 = iadd v0, v0
+    return v1
+}
+; run: %vec([1 2 3 4]) == [2 4 6 8]
+"""
+    f = _write(tmp_path, "mixed.clif", text)
+    assert main(["test", f]) == 1
+    out = capsys.readouterr().out
+    assert "%vec: x86_64: no lowering rule for iadd.i32x4" in out
+    assert out.strip().splitlines()[-1] == "1 passed, 2 failed"
+
+
+def test_compile_prints_vcode_and_disassembly(tmp_path: Path, capsys) -> None:
+    f = _write(tmp_path, "div.clif", NATIVE)
+    assert main(["compile", "--target", "x86_64", "--disasm", "--timings", f]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("; %div: x86_64, ")
+    assert "    div rsi" in out  # VCode, the spec's asm syntax
+    assert "48 f7 f6" in out and "div rsi" in out.split("; disassembly")[1]  # capstone
+    assert "trap int_divz" in out and "reloc abs8 __heron_trap_context" in out
+    assert "; timings (ms): verify " in out
+
+
+def test_compile_reports_what_it_cannot_compile(tmp_path: Path, capsys) -> None:
+    f = _write(tmp_path, "v.clif", "function %v(i8x16) -> i8x16 {\nblock0(v0: i8x16):\n    v1 = bnot v0\n    return v1\n}\n")
+    assert main(["compile", "--target", "x86_64", f]) == 1
+    out = capsys.readouterr().out
+    assert "; %v: error: " in out and "no lowering rule for bnot.i8x16" in out and "Traceback" not in out

@@ -10,9 +10,8 @@ few edge-biased argument vectors on a *reference* (the interpreter) and on a
   printer and parser on every opcode and immediate the generator emits
   (``iconst.i128``, hex floats, NaN payloads, offsets, memory flags, jump
   tables with arguments, ...).
-- ``test_interpreter_vs_native`` (once the backend lands): the subject is
-  compiled code, through the hook :func:`compile_and_run`.  Until it is
-  plugged in the test skips.
+- ``test_interpreter_vs_native``: the subject is the module compiled for this
+  machine by ``heron.jit.compile_functions`` (:func:`compile_and_run`).
 
 Comparison rule (:func:`same_outcome`):
 
@@ -39,13 +38,16 @@ from __future__ import annotations
 import collections
 import difflib
 import os
+import platform
 import random
+import sys
 from collections.abc import Callable, Sequence
 
 import pytest
-from support.irgen import GenConfig, generate_module, module_to_text, random_args
+from support.irgen import GROUPS, GenConfig, generate_module, module_to_text, random_args
 
 from heron.errors import Trap
+from heron.jit import CompiledModule, compile_functions
 from heron.ir.function import Function
 from heron.ir.interpreter import Interpreter
 from heron.ir.parser import parse_functions, parse_test_file
@@ -61,36 +63,34 @@ FULL_FUNCTIONS = 10_000
 ARGS_PER_FUNCTION = 4
 SEED = int(os.environ.get("HERON_FUZZ_SEED", "0"))
 
-# What the native comparison generates; widen it as the backend grows (i128=True, ...).
+ON_X86_64 = sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64")
+# What the native comparison generates; widen it as the backend grows.
 NATIVE_CONFIG = GenConfig(functions=4, insts=30)
 # The round trip also covers i128 (every fourth module).
-ROUND_TRIP_CONFIGS = (NATIVE_CONFIG, NATIVE_CONFIG, NATIVE_CONFIG, GenConfig(functions=4, insts=30, i128=True))
+_EVERYTHING = GenConfig(functions=4, insts=30)
+ROUND_TRIP_CONFIGS = (_EVERYTHING, _EVERYTHING, _EVERYTHING, GenConfig(functions=4, insts=30, i128=True))
 
 
 # ---------------------------------------------------------------------------- the hook
+_compiled: tuple[list[Function], CompiledModule] | None = None
+
+
 def compile_and_run(functions: list[Function], name: str, args: list[int]) -> Outcome:
-    """HOOK: run ``name`` of ``functions`` as native code; its results (bit patterns) or the Trap.
-
-    ``functions`` is the same list object for every call on one module (compile
-    it once; it is a copy the backend may transform in place), ``args`` are bit patterns as ``Interpreter.call`` takes them, and
-    the results must be bit patterns too (``JitFunction.call_bits`` gives them).
-    Plugging in the backend is a few lines, along these (the compile step is the
-    part that does not exist yet)::
-
-        global _compiled
-        if _compiled is None or _compiled[0] is not functions:
-            if _compiled is not None:
-                _compiled[1].free()
-            _compiled = (functions, compile_module(functions))   # -> a finalized heron.jit.JITModule
-        try:
-            return _compiled[1].get_function(name).call_bits(*args)
-        except Trap as trap:                                      # heron.Trap, with its .code
-            return trap
-
-    where ``compile_module`` declares every function in a ``JITModule``, defines
-    each with the ``CompiledCode`` the x86-64 backend produces, and finalizes.
-    """
-    pytest.skip("no native backend yet: plug it into compile_and_run (tests/fuzz/test_differential.py)")
+    """Run ``name`` of ``functions`` as native code (heron.jit); its results (bit
+    patterns) or the Trap.  ``functions`` is the same list object for every call on one
+    module: it is compiled once (a copy the backend may legalize in place)."""
+    global _compiled
+    if not ON_X86_64:
+        pytest.skip("runs x86-64 code on this CPU")
+    if _compiled is None or _compiled[0] is not functions:
+        if _compiled is not None:
+            _compiled[1].free()
+            _compiled = None
+        _compiled = (functions, compile_functions(functions))
+    try:
+        return _compiled[1].get_function(name).call_bits(*args)
+    except Trap as trap:
+        return trap
 
 
 # ---------------------------------------------------------------------------- comparison
@@ -206,7 +206,7 @@ def test_interpreter_vs_round_trip(full: bool, capsys: pytest.CaptureFixture[str
     tally = Tally()
     for k in range(_module_count(full, NATIVE_CONFIG)):
         seed = SEED + k
-        config = ROUND_TRIP_CONFIGS[k % len(ROUND_TRIP_CONFIGS)]
+        config = ROUND_TRIP_CONFIGS[k % len(ROUND_TRIP_CONFIGS)]  # every group, i128 too
         functions = generate_module(random.Random(seed), config)
         text = module_to_text(functions)
         parsed = parse_functions(text, f"<module of seed {seed}>")
@@ -223,7 +223,7 @@ def test_interpreter_vs_round_trip(full: bool, capsys: pytest.CaptureFixture[str
 
 
 def test_interpreter_vs_native(full: bool, capsys: pytest.CaptureFixture[str]) -> None:
-    """The interpreter and compiled code agree on every generated function (skips until the hook works)."""
+    """The interpreter and compiled code agree on every generated function."""
     tally = Tally()
     for k in range(_module_count(full, NATIVE_CONFIG)):
         seed = SEED + k

@@ -33,10 +33,14 @@ class DictMemory:
 
     def __init__(self) -> None:
         self.bytes: dict[int, int] = {}
+        self.read: set[int] = set()  # addresses of every byte loaded
+        self.written: set[int] = set()  # ... and stored
 
     def load(self, addr: int, size: int) -> int:
+        self.read |= {(addr + k) & (2**64 - 1) for k in range(size)}
         return sum(self.bytes.get((addr + k) & (2**64 - 1), 0) << (8 * k) for k in range(size))
 
     def store(self, addr: int, size: int, value: int) -> None:
+        self.written |= {(addr + k) & (2**64 - 1) for k in range(size)}
         for k in range(size):
             self.bytes[(addr + k) & (2**64 - 1)] = (value >> (8 * k)) & 0xFF

@@ -89,10 +89,13 @@ def _arg_sets(isa: ISA, v):
     for op_name, fld in v.arg_layout:
         op = v.inst.operand(op_name)
         if fld is None and op.kind == "reg":
-            choices.append([isa.registers[op.fixed].index] if op.fixed else gprs)
+            of_class = [r.index for r in isa.registers.values() if r.regclass == op.regclass]
+            choices.append([isa.registers[op.fixed].index] if op.fixed else of_class)
         elif fld is None and op.kind == "imm":
             k = op.imm
-            if k.text == "imm64":
+            if k.values is not None:  # a value set: exactly its values
+                choices.append(list(k.values))
+            elif k.text == "imm64":
                 choices.append([0, 1, -1, 0x7FFFFFFFFFFFFFFF, -(1 << 63), 0x123456789])
             else:
                 lo, hi = (-(1 << (k.bits - 1)), (1 << (k.bits - 1)) - 1) if k.signed else (0, (1 << k.bits) - 1)
@@ -172,6 +175,8 @@ def test_label_fields_of_the_x86_notation(isa: ISA) -> None:
         ("0F 0F 0F 0F", "at most 3 bytes", 10),
         ("01 +rx", "unknown opcode modifier '+rx'", 4),
         ("REX.W + 66 01 /r", "prefix 66 must come before REX", 9),
+        ("VEX.LIG.66.0F38.W1 REX.W + A9 /r", "a VEX prefix has no REX prefix", 20),
+        ("VEX.256.66.0F38.W1 A9 /r", "bad VEX prefix 'VEX.256.66.0F38.W1'", 1),
     ],
 )
 def test_notation_errors_name_the_column(isa: ISA, text: str, message: str, col: int) -> None:

@@ -77,7 +77,7 @@ def replay(q: Any, cex: dict[str, Any]) -> dict[str, Any]:
     try:
         for em in inst.emits:
             v = em.variant
-            fn = compile_program(v.program, v.py_name)
+            fn = compile_program(v.program, f"sem_{v.py_name}")  # py_names may be keywords (or, not)
             args = []
             for name, kind in v.program.inputs:
                 if name in state:
@@ -118,4 +118,6 @@ def replay(q: Any, cex: dict[str, Any]) -> dict[str, Any]:
     except Trap as trap:
         out["machine_trap"] = trap.code.lstrip("$")
     out["ir_memory"], out["machine_memory"] = ir_mem.bytes, m_mem.bytes
+    # Bytes the machine code reads that the IR neither loads nor stores.
+    out["reads_beyond"] = m_mem.read - ir_mem.read - ir_mem.written
     return out
