@@ -226,3 +226,22 @@ def test_compile_reports_what_it_cannot_compile(tmp_path: Path, capsys) -> None:
     assert main(["compile", "--target", "x86_64", f]) == 1
     out = capsys.readouterr().out
     assert "; %v: error: " in out and "no lowering rule for bnot.i8x16" in out and "Traceback" not in out
+
+
+def test_dynamic_vectors_are_a_clear_interpreter_error(tmp_path: Path, capsys) -> None:
+    text = """test interpret
+function %f(i16) -> i16x8 {
+  gv0 = dyn_scale_target_const.i16x8
+  dt0 = i16x8*gv0
+block0(v0: i16):
+  v1 = splat.dt0 v0
+  v2 = extract_vector v1, 0
+  return v2
+}
+; run: %f(1) == [1 1 1 1 1 1 1 1]
+"""
+    f = _write(tmp_path, "dyn.clif", text)
+    assert main(["test", "--interpret", f]) == 1
+    out = capsys.readouterr().out
+    assert "the interpreter does not run dynamic vector types ('splat' on i16x8xN)" in out
+    assert "internal error" not in out

@@ -179,7 +179,8 @@ class Interpreter:
                         kind, fn_ref = _K_OTHER, handler
                     else:
                         ev = evaluators.get(info.name)
-                        if ev is None:
+                        dynamic = any(t is not None and t.is_dynamic for t in (data.ctrl_type, *arg_types))
+                        if ev is None or dynamic:
                             kind, fn_ref = _K_OTHER, self._unsupported
                         else:
                             kind, fn_ref = _K_PURE, ev
@@ -307,6 +308,9 @@ class Interpreter:
     # ("tail", name, args) outcome.
     def _unsupported(self, frame: _Frame, rec: _Record) -> None:
         name = opcode_info(rec.data.opcode).name
+        types = [t for t in (rec.ctrl, *rec.arg_types) if t is not None and t.is_dynamic]
+        if types:
+            raise InterpreterError(f"{frame.prep.fn.name}: the interpreter does not run dynamic vector types ('{name}' on {types[0]})")
         raise InterpreterError(f"{frame.prep.fn.name}: the interpreter cannot run '{name}'")
 
     def _op_nop(self, frame: _Frame, rec: _Record) -> None:
