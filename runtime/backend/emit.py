@@ -13,6 +13,8 @@ register encodings) into a :class:`~heron.backend.machbuffer.MachBuffer`:
 - relocations: a call's label field naming a symbol becomes a relocation in the
   buffer (``SYMBOL_FIXUPS``); an MInst with ``reloc`` records one at the end of its
   bytes minus ``from_end``;
+- tail duplication: a jump to a short block that returns (the epilogue after a move
+  or two) becomes a copy of that block;
 - traps: after the code, one stub per trap code used (``trap_stub`` template: store
   the code and the stub's own address into the JIT's trap context, relocated against
   ``__heron_trap_context`` and the function's own symbol, then return to the entry
@@ -67,10 +69,12 @@ class _Sink:
 class EmitPlan:
     """Per-op facts of one ISA the emitter reads in its loop (built once per ISA)."""
 
-    __slots__ = ("encode", "slots", "branch")
+    __slots__ = ("encode", "slots", "branch", "ret_op")
 
     def __init__(self, isa: Any) -> None:
         self.encode = [info.encode for info in isa.INSTS]
+        rets = isa.templates.ret() if isa.templates is not None else []
+        self.ret_op = rets[-1].op if rets else -1
         self.slots = [tuple(i for i, k in enumerate(info.arg_kinds) if k == ARG_SLOT) for info in isa.INSTS]
         branch: list[Any] = [None] * len(isa.INSTS)
         for op, (label, cond) in isa.BRANCHES.items():
@@ -97,8 +101,11 @@ def emit_function(vcode: VCode, isa: Any, frame: FrameLayout, name: str) -> Comp
     resolve = frame.resolve
     buf = MachBuffer(isa.PATCHERS, len(vcode.blocks), isa.FUNCTION_ALIGN, isa.SYMBOL_FIXUPS)
     data = buf.data
-    for blk in vcode.blocks:
+    tails = _return_tails(vcode, plan)
+    blocks = vcode.blocks
+    for n, blk in enumerate(blocks):
         buf.bind_label(blk.label)
+        after_cond = False  # the previous instruction is a conditional branch
         for mi in blk.insts:
             op = mi.op
             args = mi.args
@@ -108,11 +115,24 @@ def emit_function(vcode: VCode, isa: Any, frame: FrameLayout, name: str) -> Comp
             br = branches[op]
             if br is None:
                 encode[op](buf, args, regs)
+                after_cond = False
             else:
-                start = len(data)
-                encode[op](buf, args, regs)
                 label, cond = br
                 target = args[label]
+                # Not after a conditional branch: `jcc L; jmp M; L:` inverts to `jncc M`.
+                tail = tails.get(target) if cond is None and not after_cond else None
+                after_cond = cond is not None
+                if tail is not None and (n + 1 == len(blocks) or blocks[n + 1].label != target):
+                    # A jump to a short block that returns: emit a copy of that block.
+                    for t in tail:
+                        targs = t.args
+                        for i in slots[t.op]:
+                            if type(targs[i]) is SlotRef:
+                                targs[i] = resolve(targs[i])
+                        encode[t.op](buf, targs, regs)
+                    continue
+                start = len(data)
+                encode[op](buf, args, regs)
                 if cond is None:
                     buf.add_uncond_branch(start, len(data), target)
                 else:
@@ -127,6 +147,25 @@ def emit_function(vcode: VCode, isa: Any, frame: FrameLayout, name: str) -> Comp
                 buf.add_reloc(len(data) - from_end, kind, sym.name, sym.addend)
     _trap_stubs(buf, isa, name)
     return buf.finish()
+
+
+# A block of at most this many instructions that ends in a return is copied in place of
+# a jump to it (tail duplication of the epilogue: one jump less on that path).
+_TAIL_INSTS = 8
+
+
+def _return_tails(vcode: VCode, plan: EmitPlan) -> dict[Any, list[Any]]:
+    """Label -> instructions of each short block that returns and has no branch,
+    relocation or trap site of its own (safe to emit twice)."""
+    out: dict[Any, list[Any]] = {}
+    ret_op, branch = plan.ret_op, plan.branch
+    for blk in vcode.blocks:
+        insts = blk.insts
+        if not insts or len(insts) > _TAIL_INSTS or insts[-1].op != ret_op:
+            continue
+        if all(branch[mi.op] is None and mi.reloc is None for mi in insts):
+            out[blk.label] = insts
+    return out
 
 
 def _trap_stubs(buf: MachBuffer, isa: Any, name: str) -> None:
