@@ -123,13 +123,14 @@ def emit_function(vcode: VCode, isa: Any, frame: FrameLayout, name: str) -> Comp
                 tail = tails.get(target) if cond is None and not after_cond else None
                 after_cond = cond is not None
                 if tail is not None and (n + 1 == len(blocks) or blocks[n + 1].label != target):
-                    # A jump to a short block that returns: emit a copy of that block.
+                    # A jump to a short block that returns: emit a copy of that block
+                    # (no branch or relocation in it; its stack slots are resolved the
+                    # first time either copy is emitted, the encoding is the same).
                     for t in tail:
-                        targs = t.args
                         for i in slots[t.op]:
-                            if type(targs[i]) is SlotRef:
-                                targs[i] = resolve(targs[i])
-                        encode[t.op](buf, targs, regs)
+                            if type(t.args[i]) is SlotRef:
+                                t.args[i] = resolve(t.args[i])
+                        encode[t.op](buf, t.args, regs)
                     continue
                 start = len(data)
                 encode[op](buf, args, regs)

@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HostCallConv", "ReturnPlan", "JitFunction", "to_bits", "from_bits"]
 
-_SLOT = 16  # bytes per value in an entry trampoline's array
+SLOT_BYTES = 16  # bytes per value in an entry trampoline's array (heron.jit.entry)
 _INT_CTYPES = {8: ctypes.c_uint8, 16: ctypes.c_uint16, 32: ctypes.c_uint32, 64: ctypes.c_uint64}
 
 
@@ -317,12 +317,12 @@ class _EntryCall:
         self.slots = max(len(signature.params), len(signature.returns), 1)
 
     def call(self, signature: Signature, bits: Sequence[int], context: int) -> list[int]:
-        data = b"".join(b.to_bytes(_SLOT, "little") for b in bits).ljust(self.slots * _SLOT, b"\0")
+        data = b"".join(b.to_bytes(SLOT_BYTES, "little") for b in bits).ljust(self.slots * SLOT_BYTES, b"\0")
         values = ctypes.create_string_buffer(data, len(data))
         self.fn(self.callee, ctypes.addressof(values), context or None)
         raw = values.raw
         return [
-            int.from_bytes(raw[i * _SLOT : i * _SLOT + r.type.bytes], "little") for i, r in enumerate(signature.returns)
+            int.from_bytes(raw[i * SLOT_BYTES : i * SLOT_BYTES + r.type.bytes], "little") for i, r in enumerate(signature.returns)
         ]
 
 

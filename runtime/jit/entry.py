@@ -53,6 +53,7 @@ from __future__ import annotations
 from heron.ir.entities import Signature
 from heron.ir.function import Function
 from heron.ir.parser import parse_functions
+from heron.jit.callable import SLOT_BYTES
 from heron.jit.trap import ENTRY_SP, STACK_LIMIT
 
 __all__ = ["entry_function", "signature_key", "STACK_BUDGET"]
@@ -62,7 +63,6 @@ __all__ = ["entry_function", "signature_key", "STACK_BUDGET"]
 # but Cranelift's run-tests use a 1 MiB stack slot).  The calling thread needs this
 # much stack free beyond what Python itself uses (Linux gives threads 8 MiB).
 STACK_BUDGET = 2 << 20
-_SLOT = 16
 
 
 def signature_key(signature: Signature) -> str:
@@ -94,7 +94,7 @@ def entry_function(signature: Signature, name: str, *, call_pushes: int, pointer
     n = 9
     params = []
     for i, param in enumerate(signature.params):
-        lines.append(f"    v{n} = load.{param.type} notrap v1+{i * _SLOT}")
+        lines.append(f"    v{n} = load.{param.type} notrap v1+{i * SLOT_BYTES}")
         params.append(f"v{n}")
         n += 1
     results = [f"v{n + i}" for i in range(len(signature.returns))]
@@ -105,7 +105,7 @@ def entry_function(signature: Signature, name: str, *, call_pushes: int, pointer
     lines.append(f"    {values} = stack_load.{p} ss0")
     n += 1
     for i, r in enumerate(results):
-        lines.append(f"    store notrap {r}, {values}+{i * _SLOT}")
+        lines.append(f"    store notrap {r}, {values}+{i * SLOT_BYTES}")
     lines += [
         f"    v{n} = stack_load.{p} ss1",
         f"    v{n + 1} = stack_load.{p} ss2",
